@@ -1,0 +1,46 @@
+# rongju — the two commands: `make demo` and `make test`. Both set up what they need first
+# (Debian packages, the .venv) and are quick when that is already done.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+APT_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-osd fonts-wqy-microhei \
+	fonts-wqy-zenhei fonts-arphic-uming fonts-arphic-ukai fonts-dejavu-core poppler-utils libmagic1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_HOME ?= $(CURDIR)/var/prefect-home
+
+.PHONY: setup apt venv demo test lint clean
+
+setup: apt venv
+
+apt: var/.apt-done
+var/.apt-done: Makefile
+	@mkdir -p var
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@touch $@
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --upgrade pip >/dev/null
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
+	@touch $@
+
+demo: setup
+	$(VENV)/bin/rongju demo
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -n 2 -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy models
+
+clean:
+	rm -rf var $(VENV)

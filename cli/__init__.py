@@ -1,0 +1,1 @@
+"""The `rongju` command line."""

@@ -1,0 +1,209 @@
+"""`rongju` — the command line for admins, scripts and the demo.
+
+Output for people is a rich table; `--json` prints one JSON object per line for scripts.
+Personal data is always masked here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config.settings import get_settings, today
+from models.package import PackageRefused
+from models.status import CaseStatus
+
+app = typer.Typer(
+    help="蓉居 rongju — 成都市居住证办理 Chengdu residence-permit case pipeline.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="案件数据库 The case database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _emit_json(record: dict[str, object]) -> None:
+    sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _package_folders(paths: list[Path]) -> list[Path]:
+    """Each PATH is a package folder, or a folder of package folders (e.g. a sample city's cases/)."""
+    folders: list[Path] = []
+    for path in paths:
+        if (path / "application.json").exists() or not path.is_dir():
+            folders.append(path)
+        else:
+            folders.extend(sorted(p for p in path.iterdir() if (p / "application.json").exists()))
+    return folders
+
+
+@app.command()
+def submit(
+    paths: Annotated[list[Path], typer.Argument(help="Package folder(s) holding application.json")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per case")] = False,
+) -> None:
+    """受理申请 Submit case packages; prints one line per case (resubmission returns the same case)."""
+    from services.intake import submit_folder
+
+    refused = 0
+    for folder in _package_folders(paths):
+        try:
+            result = submit_folder(folder)
+        except PackageRefused as exc:
+            refused += 1
+            record: dict[str, object] = {
+                "submission_id": exc.submission_id,
+                "package": str(folder),
+                "status": "refused",
+                "status_zh": "不予受理",
+                "problems": [p.as_dict() for p in exc.problems],
+            }
+            if as_json:
+                _emit_json(record)
+            else:
+                err_console.print(f"[red]不予受理 refused[/red] {folder}")
+                for problem in exc.problems:
+                    err_console.print(f"  · [{problem.code}] {problem.zh}\n    {problem.en}")
+            continue
+        if as_json:
+            _emit_json(result.as_dict())
+        else:
+            note = "" if result.created else "（已存在 already submitted）"
+            console.print(
+                f"{result.submission_id} → [bold]{result.case_id}[/bold] {result.status.label_zh}{note}"
+            )
+    if refused:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def status(
+    case_id: Annotated[str, typer.Argument(help="Case id or portal submission id")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """查询进度 Show one case and its timeline (personal data masked)."""
+    from services.queries import get_case_view
+
+    view = get_case_view(case_id)
+    if view is None:
+        err_console.print(f"未找到案件 no such case: {case_id}")
+        raise typer.Exit(code=1)
+    data = view.as_dict()
+    if as_json:
+        _emit_json(data)
+        return
+    console.print(
+        f"[bold]{data['case_id']}[/bold]  ({data['submission_id']})  {data['status_zh']} {data['status']}\n"
+        f"申请人 {view.case.applicant_name}  {view.case.applicant_id_number}  业务 {data['business_type']}"
+        f"  依据 {data['basis'] or '-'}\n居住地址 {data['residence_address']}"
+    )
+    table = Table("时间 time", "操作人 actor", "状态 status", "原因 reason")
+    for row in data["timeline"]:  # type: ignore[attr-defined]
+        table.add_row(row["at"], row["actor"], f"{row['to_zh']} {row['to']}", row["reason"])
+    console.print(table)
+
+
+@app.command()
+def cases(
+    status_filter: Annotated[str | None, typer.Option("--status", help="e.g. submitted or 待受理")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """案件列表 List cases, oldest first."""
+    from services.queries import list_cases
+
+    try:
+        wanted = CaseStatus.parse(status_filter) if status_filter else None
+    except ValueError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(code=2) from None
+    rows = list_cases(wanted)
+    if as_json:
+        for case in rows:
+            _emit_json(
+                {
+                    "case_id": case.id,
+                    "submission_id": case.submission_id,
+                    "status": case.status,
+                    "status_zh": CaseStatus(case.status).label_zh,
+                    "business_type": case.business_type,
+                    "station_id": case.station_id,
+                }
+            )
+        return
+    table = Table("case", "submission", "业务 type", "申请人 applicant", "状态 status", "派出所 station")
+    for case in rows:
+        table.add_row(
+            case.id,
+            case.submission_id,
+            case.business_type,
+            case.applicant_name,
+            CaseStatus(case.status).label_zh,
+            case.station_id or "-",
+        )
+    console.print(table)
+    console.print(f"{len(rows)} 件 cases")
+
+
+@app.command("sample-city")
+def sample_city(
+    out: Annotated[Path, typer.Argument(help="Output folder")],
+    residents: Annotated[int, typer.Option(min=1)] = 2000,
+    cases_count: Annotated[int, typer.Option("--cases", min=0)] = 40,
+    seed: Annotated[int, typer.Option()] = 1,
+    on: Annotated[
+        str | None, typer.Option("--today", help="YYYY-MM-DD; default RONGJU_TODAY or the calendar date")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+) -> None:
+    """生成样例城市 Write a shared-data snapshot and case packages with planted defects."""
+    from samplecity.city import generate_city
+
+    if fmt not in ("csv", "parquet"):
+        err_console.print("--format must be csv or parquet")
+        raise typer.Exit(code=2)
+    day = date.fromisoformat(on) if on else today()
+    with console.status("生成样例城市 generating sample city…"):
+        manifest = generate_city(out, residents=residents, cases=cases_count, seed=seed, today=day, fmt=fmt)
+    console.print(f"样例城市已生成 sample city written to {out}: {manifest}")
+
+
+@app.command()
+def demo(
+    cases_count: Annotated[int, typer.Option("--cases", min=1)] = 40,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """演示 Generate a sample city, submit its cases and show where each one stands."""
+    from cli.demo import run_demo
+
+    run_demo(console, cases=cases_count, seed=seed)
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Bring the case database to the newest schema."""
+    from storage.db import get_engine
+
+    get_engine()
+    console.print(f"数据库已是最新 schema up to date: {_safe_url(get_settings().database_url)}")
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    app()

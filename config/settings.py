@@ -1,0 +1,60 @@
+"""rongju settings: one pydantic-settings class, environment prefix RONGJU_.
+
+Every default works on a fresh machine: data under ./var, SQLite case DB, local folders.
+Point RONGJU_DATABASE_URL at PostgreSQL (postgresql+psycopg://...) for scale; nothing else changes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, read from RONGJU_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="RONGJU_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    # Derived from data_dir when not given explicitly.
+    database_url: str = ""
+    document_dir: Path | None = None
+    shared_data_dir: Path | None = None
+    print_spool: Path | None = None
+    # When set, every rule uses this date as "today" (tests and batch checks need a fixed clock).
+    today: date | None = None
+    # Largest accepted upload, per file, and per package.
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_package_bytes: int = 80 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'rongju.db'}"
+        if self.document_dir is None:
+            self.document_dir = self.data_dir / "documents"
+        if self.shared_data_dir is None:
+            self.shared_data_dir = self.data_dir / "shared-data"
+        if self.print_spool is None:
+            self.print_spool = self.data_dir / "print-spool"
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings; call get_settings.cache_clear() after changing the environment."""
+    return Settings()
+
+
+def today() -> date:
+    """The one clock every rule reads: RONGJU_TODAY when set, else the calendar date."""
+    fixed = get_settings().today
+    return fixed if fixed is not None else date.today()

@@ -1,0 +1,183 @@
+"""The case database (SQLModel tables). Same models on SQLite and PostgreSQL.
+
+Timestamps are timezone-aware UTC (SQLModel stores them as UTC on both databases); they are shown
+in Asia/Shanghai time.
+Personal data is stored here in the clear — this is the system of record — and is masked by
+`CasePublic` and `models.masking` for anything that leaves it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.masking import mask_address, mask_id_number, mask_name, mask_phone
+from models.status import CaseStatus, check_transition
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CaseBase(SQLModel):
+    submission_id: str = Field(max_length=64, unique=True, index=True)
+    business_type: str = Field(max_length=16)
+    basis: str | None = Field(default=None, max_length=16)
+    status: str = Field(default=CaseStatus.SUBMITTED.value, max_length=32, index=True)
+    outcome: str | None = Field(default=None, max_length=32)
+    station_id: str | None = Field(default=None, max_length=64, index=True)
+    bureau: str | None = Field(default=None, max_length=64)
+    flow_run_id: str | None = Field(default=None, max_length=64)
+    submitted_at: datetime = Field(default_factory=utcnow)
+    accepted_on: date | None = None  # 受理日: starts the statutory 15-day clock
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Case(CaseBase, table=True):
+    """One application as submitted by the portal, and where it stands."""
+
+    __tablename__ = "case"
+
+    id: str = Field(primary_key=True, max_length=40)
+    applicant_name: str = Field(max_length=40)
+    applicant_id_number: str = Field(max_length=18, index=True)
+    applicant_phone: str = Field(max_length=20)
+    residence_address: str = Field(max_length=200)
+    delivery_method: str = Field(max_length=8)
+    delivery_address: str | None = Field(default=None, max_length=200)
+    delivery_recipient: str | None = Field(default=None, max_length=40)
+    delivery_phone: str | None = Field(default=None, max_length=20)
+    # The validated application.json as received: replay starts again from these stored inputs.
+    application: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Bumped when a new card must be issued for the same case (reissue after a production fault).
+    card_version: int = 1
+
+    def advance(self, target: CaseStatus, *, actor: str, reason: str) -> StatusTransition:
+        """Move to `target` if the status machine allows it; return the audit row to store with it."""
+        current = CaseStatus(self.status)
+        check_transition(current, target)
+        self.status = target.value
+        self.updated_at = utcnow()
+        return StatusTransition(
+            case_id=self.id, from_status=current.value, to_status=target.value, actor=actor, reason=reason
+        )
+
+
+class CasePublic(CaseBase):
+    """A case as it may be shown outside the case DB: personal data masked."""
+
+    id: str
+    applicant_name: str
+    applicant_id_number: str
+    applicant_phone: str
+    residence_address: str
+
+    @classmethod
+    def of(cls, case: Case) -> CasePublic:
+        data = case.model_dump(include=set(CaseBase.model_fields) | {"id"})
+        return cls(
+            **data,
+            applicant_name=mask_name(case.applicant_name),
+            applicant_id_number=mask_id_number(case.applicant_id_number),
+            applicant_phone=mask_phone(case.applicant_phone),
+            residence_address=mask_address(case.residence_address),
+        )
+
+
+class Document(SQLModel, table=True):
+    """One uploaded file of a case; the bytes live in the document store under `content_hash`."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "content_hash", name="uq_document_case_kind_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    kind: str = Field(max_length=32)
+    original_name: str = Field(max_length=120)
+    content_hash: str = Field(max_length=64, index=True)  # sha256 hex
+    sniffed_type: str = Field(max_length=100)  # MIME type read from the bytes, not the name
+    size_bytes: int
+    # A corrected upload (补正) replaces the earlier file of the same kind; the old row is kept.
+    superseded: bool = False
+    uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+class CheckResult(SQLModel, table=True):
+    """The outcome of one automated check, with the evidence a reviewer sees."""
+
+    __tablename__ = "check_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    check: str = Field(max_length=64)
+    passed: bool
+    reason_code: str | None = Field(default=None, max_length=40)
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Which round of checking produced it (1, then +1 after each correction).
+    round: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Review(SQLModel, table=True):
+    """A reviewer's decision as submitted, accepted or refused (every attempt is kept)."""
+
+    __tablename__ = "review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    reviewer_id: str = Field(max_length=64)
+    decision: str = Field(max_length=32)
+    reason_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    accepted: bool
+    refusal: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class StatusTransition(SQLModel, table=True):
+    """The audit trail: every status change with time, actor and reason."""
+
+    __tablename__ = "status_transition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    at: datetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=64)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str = Field(max_length=32)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class SideEffect(SQLModel, table=True):
+    """A real-world effect (print, mail, SMS) under a durable key: at most one row per key."""
+
+    __tablename__ = "side_effect"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # e.g. "print-card:{case_id}:{card_version}"
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    kind: str = Field(max_length=32)
+    state: str = Field(default="pending", max_length=16)  # pending -> done
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
+
+
+class Notification(SQLModel, table=True):
+    """The notifications outbox: written with the status change, sent once by a sender."""
+
+    __tablename__ = "notification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # e.g. "notify:{case_id}:{status}:{round}"
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    channel: str = Field(default="sms", max_length=16)
+    recipient: str = Field(max_length=20)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(default="pending", max_length=16)  # pending -> sent | failed
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None

@@ -1,0 +1,280 @@
+"""Intake of a case package (DESIGN.md §4): validate, sniff, store, create the case as 待受理.
+
+A package is accepted whole or refused whole. Every problem is collected and reported at once,
+in Chinese and English. Resubmitting a submission_id returns the case it already created.
+Files are distrusted: the type comes from the bytes, sizes are capped, and a package folder's
+files are opened without following symlinks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from config.settings import get_settings, today
+from models.masking import mask_name
+from models.package import (
+    ApplicationPackage,
+    PackageProblem,
+    PackageRefused,
+    normalise_phone,
+    parse_application,
+)
+from models.reasons import ReasonCode
+from models.status import CaseStatus
+from models.tables import Case, Document, StatusTransition
+from storage.db import get_engine, unit_of_work
+from storage.documents import DocumentStore, content_hash, get_document_store
+from storage.filetype import ALLOWED_TYPES, sniff_type
+
+log = logging.getLogger(__name__)
+
+APPLICATION_FILE = "application.json"
+INTAKE_ACTOR = "intake"
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    submission_id: str
+    case_id: str
+    status: CaseStatus
+    created: bool  # False when the submission_id was already known
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "submission_id": self.submission_id,
+            "case_id": self.case_id,
+            "status": self.status.value,
+            "status_zh": self.status.label_zh,
+            "created": self.created,
+        }
+
+
+def new_case_id() -> str:
+    """RJ + date + 10 random hex digits: sortable by day, not guessable."""
+    return f"RJ{today():%Y%m%d}{uuid.uuid4().hex[:10].upper()}"
+
+
+def read_package_folder(folder: Path, *, max_file_bytes: int) -> tuple[bytes, dict[str, bytes]]:
+    """Read application.json and the regular files beside it (no symlinks, capped sizes)."""
+    problems: list[PackageProblem] = []
+    application = _read_regular_file(folder / APPLICATION_FILE, max_file_bytes, problems)
+    if application is None:
+        raise PackageRefused(problems)
+    files: dict[str, bytes] = {}
+    for entry in sorted(folder.iterdir()):
+        if entry.name == APPLICATION_FILE or entry.name.startswith("."):
+            continue
+        data = _read_regular_file(entry, max_file_bytes, problems, quiet_if_not_regular=True)
+        if data is not None:
+            files[entry.name] = data
+    if problems:
+        raise PackageRefused(problems)
+    return application, files
+
+
+def _read_regular_file(
+    path: Path, limit: int, problems: list[PackageProblem], *, quiet_if_not_regular: bool = False
+) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        problems.append(_problem("PACKAGE_INVALID", path.name, "缺少文件", "file is missing"))
+        return None
+    except OSError:
+        # A symlink (ELOOP) or unreadable entry: never followed, never read.
+        if not quiet_if_not_regular:
+            problems.append(_problem("FILE_UNREADABLE", path.name, "无法读取该文件", "cannot read file"))
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            if not quiet_if_not_regular:
+                problems.append(_problem("FILE_UNREADABLE", path.name, "不是普通文件", "not a regular file"))
+            return None
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        problems.append(
+            _problem(
+                "FILE_TYPE_NOT_ALLOWED",
+                path.name,
+                f"文件超过 {limit // (1024 * 1024)} MB 上限",
+                f"file exceeds the {limit} byte limit",
+            )
+        )
+        return None
+    return data
+
+
+def _problem(code: str, field: str, zh: str, en: str) -> PackageProblem:
+    return PackageProblem(code=code, field=field, zh=f"{field}：{zh}，请重新上传。", en=f"{field}: {en}")
+
+
+@dataclass(frozen=True)
+class _CheckedFile:
+    kind: str
+    name: str
+    data: bytes
+    mime_type: str
+
+
+def check_files(
+    package: ApplicationPackage, files: dict[str, bytes], *, max_package_bytes: int
+) -> list[_CheckedFile]:
+    """Every listed file present, non-empty and really JPEG/PNG/PDF; else refuse with all problems."""
+    problems: list[PackageProblem] = []
+    checked: list[_CheckedFile] = []
+    for ref in package.documents:
+        data = files.get(ref.file)
+        if data is None:
+            problems.append(
+                _problem(
+                    "DOCUMENT_MISSING",
+                    ref.file,
+                    f"材料清单列出的{_KIND_ZH.get(ref.kind.value, ref.kind.value)}文件未随申请提交",
+                    f"listed {ref.kind.value} file is not in the package",
+                )
+            )
+            continue
+        if not data:
+            problems.append(_problem(ReasonCode.FILE_UNREADABLE, ref.file, "文件为空", "file is empty"))
+            continue
+        mime_type = sniff_type(data)
+        if mime_type not in ALLOWED_TYPES:
+            problems.append(
+                _problem(
+                    ReasonCode.FILE_TYPE_NOT_ALLOWED,
+                    ref.file,
+                    f"文件实际格式为 {mime_type}，仅接受 JPEG、PNG 图片或 PDF 文件",
+                    f"file is {mime_type}; only JPEG, PNG and PDF are accepted",
+                )
+            )
+            continue
+        checked.append(_CheckedFile(ref.kind.value, ref.file, data, mime_type))
+    total = sum(len(f.data) for f in checked)
+    if total > max_package_bytes:
+        problems.append(
+            _problem(
+                "FILE_TYPE_NOT_ALLOWED",
+                "documents",
+                f"材料总大小超过 {max_package_bytes // (1024 * 1024)} MB 上限",
+                f"package exceeds {max_package_bytes} bytes",
+            )
+        )
+    if problems:
+        raise PackageRefused(problems, package.submission_id)
+    return checked
+
+
+_KIND_ZH = {
+    "id_front": "身份证人像面",
+    "id_back": "身份证国徽面",
+    "photo": "证件照",
+    "lease_contract": "房屋租赁合同",
+    "property_certificate": "不动产权证书",
+    "labor_contract": "劳动合同",
+    "business_license": "营业执照",
+    "lodging_certificate": "住宿证明",
+    "enrollment_certificate": "在读证明",
+    "old_permit": "原居住证",
+}
+
+
+def find_case(submission_id: str, engine: Engine | None = None) -> Case | None:
+    with unit_of_work(engine) as uow:
+        return uow.session.exec(select(Case).where(Case.submission_id == submission_id)).first()
+
+
+def submit_package(
+    application: bytes,
+    files: dict[str, bytes],
+    *,
+    store: DocumentStore | None = None,
+    engine: Engine | None = None,
+) -> IntakeResult:
+    """Accept one package (application.json bytes + files by name) or raise PackageRefused."""
+    settings = get_settings()
+    engine = engine or get_engine()
+    store = store or get_document_store()
+    package = parse_application(application)
+
+    existing = find_case(package.submission_id, engine)
+    if existing is not None:
+        return IntakeResult(package.submission_id, existing.id, CaseStatus(existing.status), created=False)
+
+    checked = check_files(package, files, max_package_bytes=settings.max_package_bytes)
+    # Blobs first: a blob without a case is harmless (content-addressed, found again on retry);
+    # a case without its blobs would be lost data.
+    for item in checked:
+        store.put(item.data)
+
+    case = _new_case(package)
+    documents = [
+        Document(
+            case_id=case.id,
+            kind=item.kind,
+            original_name=item.name,
+            content_hash=content_hash(item.data),
+            sniffed_type=item.mime_type,
+            size_bytes=len(item.data),
+        )
+        for item in checked
+    ]
+    # Two copies of one file under the same kind are one document.
+    unique_documents = list({(d.kind, d.content_hash): d for d in documents}.values())
+    received = StatusTransition(
+        case_id=case.id,
+        from_status=None,
+        to_status=CaseStatus.SUBMITTED.value,
+        actor=INTAKE_ACTOR,
+        reason=(
+            f"收到申请（{package.business_type.label_zh}） received {package.business_type.value} application"
+        ),
+    )
+    try:
+        with unit_of_work(engine) as uow:
+            uow.add(case)
+            uow.session.flush()  # the case row must exist before rows that reference it
+            uow.add(*unique_documents, received)
+            uow.commit()
+    except IntegrityError:
+        # Another intake of the same submission_id won the race: theirs is the case.
+        winner = find_case(package.submission_id, engine)
+        if winner is None:
+            raise
+        return IntakeResult(package.submission_id, winner.id, CaseStatus(winner.status), created=False)
+    log.info("case %s created for %s", case.id, mask_name(package.applicant.name))
+    return IntakeResult(package.submission_id, case.id, CaseStatus.SUBMITTED, created=True)
+
+
+def submit_folder(folder: Path, **kwargs: object) -> IntakeResult:
+    """Accept the package in `folder` (application.json + files)."""
+    application, files = read_package_folder(folder, max_file_bytes=get_settings().max_file_bytes)
+    return submit_package(application, files, **kwargs)  # type: ignore[arg-type]
+
+
+def _new_case(package: ApplicationPackage) -> Case:
+    delivery = package.delivery
+    return Case(
+        id=new_case_id(),
+        submission_id=package.submission_id,
+        business_type=package.business_type.value,
+        basis=package.basis.value if package.basis else None,
+        status=CaseStatus.SUBMITTED.value,
+        applicant_name=package.applicant.name,
+        applicant_id_number=package.applicant.id_number,
+        applicant_phone=normalise_phone(package.applicant.phone),
+        residence_address=package.residence_address,
+        delivery_method=delivery.method.value,
+        delivery_address=delivery.address,
+        delivery_recipient=delivery.recipient,
+        delivery_phone=normalise_phone(delivery.phone) if delivery.phone else None,
+        application=package.model_dump(mode="json"),
+    )

@@ -1,0 +1,93 @@
+"""The case database: engine, schema migrations and the unit of work.
+
+SQLite (the embedded default) runs in WAL mode with a busy timeout so a worker and the CLI can
+write side by side; PostgreSQL is the same code with another URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlmodel import Session, create_engine
+
+from config.settings import get_settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`, tuned for its dialect."""
+    if url.startswith("sqlite"):
+        database = url.split("///", 1)[-1]
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _on_sqlite_connect)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@cache
+def _engine_for(url: str) -> Engine:
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+def get_engine() -> Engine:
+    """The engine for the configured database, migrated to the newest schema on first use."""
+    return _engine_for(get_settings().database_url)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class UnitOfWork:
+    """One transaction around a piece of work: nothing is saved unless `commit()` is called."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, *rows: Any) -> None:
+        for row in rows:
+            self.session.add(row)
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+@contextmanager
+def unit_of_work(engine: Engine | None = None) -> Iterator[UnitOfWork]:
+    """`with unit_of_work() as uow: ...; uow.commit()` — rolled back on error or without commit."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
+        uow = UnitOfWork(session)
+        try:
+            yield uow
+        finally:
+            session.rollback()
