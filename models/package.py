@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 from pydantic import (
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -68,7 +69,9 @@ SubmissionId = Annotated[
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 # Shape only: 17 digits and a digit or X. The check digit is verified by the ID_NUMBER_INVALID check.
 IdNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[0-9]{17}[0-9X]$")
+    str,
+    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[0-9]{17}[0-9X]$"),
 ]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(\+?86[- ]?)?1[3-9][0-9]{9}$")]
 # A file name inside the package folder: no directories, no traversal, no hidden files.

@@ -85,9 +85,11 @@ class UnitOfWork:
 @contextmanager
 def unit_of_work(engine: Engine | None = None) -> Iterator[UnitOfWork]:
     """`with unit_of_work() as uow: ...; uow.commit()` — rolled back on error or without commit."""
+    # Closing the session without a commit rolls its transaction back; loaded rows stay readable.
     with Session(engine or get_engine(), expire_on_commit=False) as session:
         uow = UnitOfWork(session)
         try:
             yield uow
-        finally:
+        except BaseException:
             session.rollback()
+            raise

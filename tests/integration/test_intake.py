@@ -1,0 +1,188 @@
+"""Intake on the real case DB (SQLite and PostgreSQL) and the real document store."""
+
+from __future__ import annotations
+
+import threading
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from factories import jpeg_bytes, make_package, pdf_bytes
+from PIL import Image
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from models.package import PackageRefused
+from models.status import CaseStatus, IllegalTransition
+from models.tables import Case, Document, StatusTransition
+from services.intake import submit_folder
+from storage.db import unit_of_work
+from storage.documents import LocalDocumentStore, content_hash, get_document_store
+
+
+def _count(engine: Engine, table: type) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(table)).one())
+
+
+def test_package_becomes_a_case_awaiting_acceptance(engine: Engine, tmp_path: Path) -> None:
+    folder = make_package(tmp_path / "pkg", submission_id="TFSMY-0001")
+    result = submit_folder(folder)
+    assert result.created and result.status is CaseStatus.SUBMITTED
+    with Session(engine) as session:
+        case = session.get(Case, result.case_id)
+        assert case is not None and case.status == "submitted" and case.submission_id == "TFSMY-0001"
+        documents = session.exec(select(Document).where(Document.case_id == case.id)).all()
+        trail = session.exec(select(StatusTransition).where(StatusTransition.case_id == case.id)).all()
+    assert sorted(d.kind for d in documents) == ["id_back", "id_front", "lease_contract", "photo"]
+    assert {d.sniffed_type for d in documents} == {"image/jpeg", "image/png", "application/pdf"}
+    store = get_document_store()
+    for document in documents:
+        data = store.get(document.content_hash)
+        assert content_hash(data) == document.content_hash and len(data) == document.size_bytes
+    assert [(t.from_status, t.to_status, t.actor) for t in trail] == [(None, "submitted", "intake")]
+
+
+def test_resubmission_returns_the_existing_case(engine: Engine, tmp_path: Path) -> None:
+    folder = make_package(tmp_path / "pkg", submission_id="TFSMY-0002")
+    first = submit_folder(folder)
+    again = submit_folder(folder)
+    assert again.case_id == first.case_id and not again.created
+    assert (
+        _count(engine, Case) == 1 and _count(engine, Document) == 4 and _count(engine, StatusTransition) == 1
+    )
+
+
+def test_concurrent_resubmission_creates_one_case(engine: Engine, tmp_path: Path) -> None:
+    folder = make_package(tmp_path / "pkg", submission_id="TFSMY-RACE")
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def submit() -> None:
+        try:
+            results.append(submit_folder(folder).case_id)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(set(results)) == 1
+    assert _count(engine, Case) == 1
+
+
+def _zip_bytes() -> bytes:
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+def _gif_bytes() -> bytes:
+    buffer = BytesIO()
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(buffer, format="GIF")
+    return buffer.getvalue()
+
+
+GIF = _gif_bytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("id_front.jpg", GIF), ("lease.pdf", _zip_bytes()), ("photo.png", b"MZ\x90\x00" + b"\x00" * 200)],
+)
+def test_disguised_file_refuses_the_whole_package(
+    engine: Engine, tmp_path: Path, name: str, data: bytes
+) -> None:
+    folder = make_package(tmp_path / "pkg", files={name: data})
+    with pytest.raises(PackageRefused) as raised:
+        submit_folder(folder)
+    codes = {p.code for p in raised.value.problems}
+    assert codes == {"FILE_TYPE_NOT_ALLOWED"}
+    assert name in raised.value.problems[0].field
+    assert (
+        _count(engine, Case) == 0 and _count(engine, Document) == 0 and _count(engine, StatusTransition) == 0
+    )
+
+
+def test_every_problem_is_listed_and_nothing_is_stored(engine: Engine, tmp_path: Path) -> None:
+    folder = make_package(tmp_path / "pkg", files={"id_front.jpg": GIF, "id_back.jpg": b""})
+    (folder / "lease.pdf").unlink()
+    with pytest.raises(PackageRefused) as raised:
+        submit_folder(folder)
+    fields = sorted(p.field for p in raised.value.problems)
+    assert fields == ["id_back.jpg", "id_front.jpg", "lease.pdf"]
+    assert _count(engine, Case) == 0
+    store_root = get_document_store()
+    assert isinstance(store_root, LocalDocumentStore)
+    assert not store_root.root.exists() or not any(store_root.root.rglob("*"))
+
+
+def test_symlinked_file_is_not_followed(engine: Engine, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.jpg"
+    secret.write_bytes(jpeg_bytes())
+    folder = make_package(tmp_path / "pkg")
+    (folder / "id_front.jpg").unlink()
+    (folder / "id_front.jpg").symlink_to(secret)
+    with pytest.raises(PackageRefused) as raised:
+        submit_folder(folder)
+    assert [p.field for p in raised.value.problems] == ["id_front.jpg"]
+    assert _count(engine, Case) == 0
+
+
+def test_oversized_file_is_refused(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.settings import get_settings
+
+    monkeypatch.setenv("RONGJU_MAX_FILE_BYTES", "2000")
+    get_settings.cache_clear()
+    folder = make_package(tmp_path / "pkg", files={"lease.pdf": pdf_bytes("x" * 10) + b"%" * 5000})
+    with pytest.raises(PackageRefused) as raised:
+        submit_folder(folder)
+    assert "lease.pdf" in {p.field for p in raised.value.problems}
+    assert _count(engine, Case) == 0
+
+
+def test_illegal_transition_on_a_stored_case_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    case_id = submit_folder(make_package(tmp_path / "pkg")).case_id
+    with unit_of_work() as uow:
+        case = uow.session.get(Case, case_id)
+        assert case is not None
+        with pytest.raises(IllegalTransition):
+            case.advance(CaseStatus.MAILED, actor="admin", reason="skip ahead")
+        uow.commit()
+    with unit_of_work() as uow:
+        case = uow.session.get(Case, case_id)
+        assert case is not None and case.status == "submitted"
+    assert _count(engine, StatusTransition) == 1
+
+
+def test_legal_transition_is_stored_with_its_audit_row(engine: Engine, tmp_path: Path) -> None:
+    case_id = submit_folder(make_package(tmp_path / "pkg")).case_id
+    with unit_of_work() as uow:
+        case = uow.session.get(Case, case_id)
+        assert case is not None
+        uow.add(case, case.advance(CaseStatus.UNDER_REVIEW, actor="system", reason="受理 accepted"))
+        uow.commit()
+    with unit_of_work() as uow:
+        rows = uow.session.exec(
+            select(StatusTransition).where(StatusTransition.case_id == case_id).order_by(StatusTransition.id)
+        ).all()
+        assert [r.to_status for r in rows] == ["submitted", "under_review"]
+        assert rows[1].at.tzinfo is not None
+        case = uow.session.get(Case, case_id)
+        assert case is not None and case.status == "under_review"
+
+
+def test_uncommitted_work_is_not_saved(engine: Engine, tmp_path: Path) -> None:
+    case_id = submit_folder(make_package(tmp_path / "pkg")).case_id
+    with unit_of_work() as uow:
+        case = uow.session.get(Case, case_id)
+        assert case is not None
+        uow.add(case, case.advance(CaseStatus.REJECTED, actor="system", reason="no commit"))
+    with unit_of_work() as uow:
+        case = uow.session.get(Case, case_id)
+        assert case is not None and case.status == "submitted"
