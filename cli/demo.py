@@ -7,6 +7,7 @@ the real intake, and prints where each case stands next to what the generator pl
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -46,7 +47,14 @@ def run_demo(console: Console, *, cases: int, seed: int) -> None:
     else:
         shutil.rmtree(city_dir, ignore_errors=True)
         with console.status(f"生成样例城市 generating sample city ({cases} cases)…"):
-            generate_city(city_dir, residents=DEMO_RESIDENTS, cases=cases, seed=seed, today=day)
+            generate_city(
+                city_dir,
+                residents=DEMO_RESIDENTS,
+                cases=cases,
+                seed=seed,
+                today=day,
+                workers=os.cpu_count() or 1,
+            )
         console.print(f"样例城市已生成 sample city written to {city_dir}")
 
     expected: dict[str, Any] = json.loads((city_dir / "expected.json").read_text(encoding="utf-8"))["cases"]

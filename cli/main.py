@@ -165,6 +165,7 @@ def sample_city(
         str | None, typer.Option("--today", help="YYYY-MM-DD; default RONGJU_TODAY or the calendar date")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    workers: Annotated[int, typer.Option(min=1, help="Processes rendering documents (same bytes)")] = 1,
 ) -> None:
     """生成样例城市 Write a shared-data snapshot and case packages with planted defects."""
     from samplecity.city import generate_city
@@ -174,7 +175,9 @@ def sample_city(
         raise typer.Exit(code=2)
     day = date.fromisoformat(on) if on else today()
     with console.status("生成样例城市 generating sample city…"):
-        manifest = generate_city(out, residents=residents, cases=cases_count, seed=seed, today=day, fmt=fmt)
+        manifest = generate_city(
+            out, residents=residents, cases=cases_count, seed=seed, today=day, fmt=fmt, workers=workers
+        )
     console.print(f"样例城市已生成 sample city written to {out}: {manifest}")
 
 
@@ -186,7 +189,9 @@ def demo(
     """演示 Generate a sample city, submit its cases and show where each one stands."""
     from cli.demo import run_demo
 
-    run_demo(console, cases=cases_count, seed=seed)
+    # Piped output (make, CI logs) would otherwise be cut to 80 columns.
+    wide = console if console.is_terminal else Console(width=160)
+    run_demo(wide, cases=cases_count, seed=seed)
 
 
 @db_app.command("migrate")
