@@ -28,6 +28,18 @@ app = typer.Typer(
 db_app = typer.Typer(help="案件数据库 The case database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
+
+def _register_subcommands() -> None:
+    """Commands that live in their own modules (each also usable as its own typer app)."""
+    from cli.precheck import precheck_command
+    from cli.route import route
+
+    app.command("precheck")(precheck_command)
+    app.command("route")(route)
+
+
+_register_subcommands()
+
 console = Console()
 err_console = Console(stderr=True)
 

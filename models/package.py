@@ -16,8 +16,8 @@ from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 from pydantic import (
-    BeforeValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,

@@ -1,0 +1,184 @@
+"""Permits: none held for a first application, one held for endorse/change/reissue, and the
+endorsement window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from models.checks.periods import add_years
+from models.checks.result import CheckOutcome, failed, not_evaluated, passed
+from models.masking import mask_id_number
+from models.reasons import ReasonCode
+from models.records import PermitRecord
+
+
+def mask_permit_no(permit_no: str) -> str:
+    """Permit numbers identify a person as an ID number does: same masking (head and last four)."""
+    return mask_id_number(permit_no)
+
+
+def permits_with_status(permits: Sequence[PermitRecord], statuses: Iterable[str]) -> list[PermitRecord]:
+    """The permits whose status is one of `statuses`, latest issued first."""
+    wanted = set(statuses)
+    return sorted((p for p in permits if p.status.strip() in wanted), key=lambda p: p.issued_on, reverse=True)
+
+
+def check_no_valid_permit(permits: Sequence[PermitRecord], valid_statuses: Iterable[str]) -> CheckOutcome:
+    """ALREADY_HOLDS_PERMIT: a first application (申领) while a valid (有效) permit exists."""
+    check = "no_valid_permit"
+    valid = permits_with_status(permits, valid_statuses)
+    if valid:
+        permit = valid[0]
+        return failed(
+            check,
+            ReasonCode.ALREADY_HOLDS_PERMIT,
+            permit_no=mask_permit_no(permit.permit_no),
+            issued_on=permit.issued_on.isoformat(),
+            status=permit.status,
+        )
+    return passed(
+        check,
+        "未持有有效居住证。",
+        "No valid permit held.",
+        permits_on_record=len(permits),
+        statuses_on_record=sorted({p.status.strip() for p in permits}),
+    )
+
+
+def check_permit_held(
+    permits: Sequence[PermitRecord], statuses: Iterable[str], business: str
+) -> CheckOutcome:
+    """PERMIT_NOT_FOUND: endorse/change/reissue need a permit with one of `statuses`.
+
+    For endorsement the config admits a lapsed (过期) permit too — late endorsement restores it — while
+    change and reissue need a valid (有效) one; cancelled (注销) never counts.
+    """
+    check = "permit_held"
+    held = permits_with_status(permits, statuses)
+    if not held:
+        return failed(
+            check,
+            ReasonCode.PERMIT_NOT_FOUND,
+            business=business,
+            permits_on_record=len(permits),
+            statuses_on_record=sorted({p.status.strip() for p in permits}),
+        )
+    permit = held[0]
+    return passed(
+        check,
+        "已查询到居住证信息。",
+        "Permit on record.",
+        permit_no=mask_permit_no(permit.permit_no),
+        issued_on=permit.issued_on.isoformat(),
+        last_endorsed_on=permit.last_endorsed_on.isoformat() if permit.last_endorsed_on else None,
+        status=permit.status,
+    )
+
+
+@dataclass(frozen=True)
+class EndorsementDue:
+    """When the next endorsement is due and what the count is anchored on."""
+
+    due_on: date  # the anniversary: the last day an endorsement is on time
+    opens_on: date  # the first day of the window
+    anchor: date  # the date full years are counted from
+    restarted: bool  # the last endorsement was late and restarted the count
+
+
+def endorsement_due(permit: PermitRecord, window_days: int = 30) -> EndorsementDue:
+    """The next endorsement due date of a permit.
+
+    Full years count from issued_on. An endorsement on time (within `window_days` before an
+    anniversary) carries the permit to the next anniversary of issued_on. An endorsement that falls
+    in no window was late: it restored the card and restarted the count, so the years now count from
+    last_endorsed_on.
+
+    Known limit: the permits table keeps only the last endorsement, so an on-time endorsement after
+    an earlier late one (anchored on that late date, which the table no longer holds) is read as a
+    restart from its own date. The due date then comes out at most `window_days` early, which can only
+    turn an on-time request into an ENDORSEMENT_WINDOW review, never the reverse. A `valid_until`
+    column or the endorsement history in the permits table would remove the guess.
+    """
+    issued, last = permit.issued_on, permit.last_endorsed_on
+    anchor, restarted = issued, False
+    years = 1
+    if last is not None and last > issued:
+        # The first anniversary of issued_on on or after the last endorsement.
+        while add_years(issued, years) < last:
+            years += 1
+        covered = add_years(issued, years)
+        if last >= covered - timedelta(days=window_days):
+            years += 1
+        else:
+            anchor, restarted, years = last, True, 1
+    due = add_years(anchor, years)
+    return EndorsementDue(
+        due_on=due, opens_on=due - timedelta(days=window_days), anchor=anchor, restarted=restarted
+    )
+
+
+def check_endorsement_window(
+    permit: PermitRecord | None, today: date, *, window_days: int = 30
+) -> CheckOutcome:
+    """ENDORSEMENT_WINDOW: endorsement (签注) within the `window_days` before each full year.
+
+    On time: opens_on <= today <= due_on (the anniversary itself is the last on-time day). Early:
+    fail. Late (after the anniversary): also ENDORSEMENT_WINDOW — late endorsement is allowed and
+    restores the card, but the residence count restarts from today; the evidence says so
+    (`residence_count_restarts`) and the policy decides the outcome.
+    """
+    check = "endorsement_window"
+    if permit is None:
+        return not_evaluated(check, "permit")
+    due = endorsement_due(permit, window_days)
+    evidence = {
+        "issued_on": permit.issued_on.isoformat(),
+        "last_endorsed_on": permit.last_endorsed_on.isoformat() if permit.last_endorsed_on else None,
+        "count_anchor": due.anchor.isoformat(),
+        "previous_endorsement_late": due.restarted,
+        "window_opens_on": due.opens_on.isoformat(),
+        "due_on": due.due_on.isoformat(),
+        "window_days": window_days,
+    }
+    if today < due.opens_on:
+        return failed(
+            check,
+            ReasonCode.ENDORSEMENT_WINDOW,
+            detail_zh=f"可于 {due.opens_on.isoformat()} 至 {due.due_on.isoformat()} 办理",
+            detail_en=f"too early: window {due.opens_on.isoformat()}..{due.due_on.isoformat()}",
+            timing="early",
+            days_early=(due.opens_on - today).days,
+            residence_count_restarts=False,
+            **evidence,
+        )
+    if today > due.due_on:
+        return failed(
+            check,
+            ReasonCode.ENDORSEMENT_WINDOW,
+            detail_zh="逾期签注，居住年限自签注之日起重新计算",
+            detail_en="late: the residence count restarts on endorsement",
+            timing="late",
+            days_late=(today - due.due_on).days,
+            residence_count_restarts=True,
+            **evidence,
+        )
+    return passed(check, "在签注办理期限内。", "Within the endorsement window.", timing="on_time", **evidence)
+
+
+def check_card_fee(permit_held: bool, damaged: bool, *, reissue_fee: int, replace_fee: int) -> CheckOutcome:
+    """Reissue (补领 lost / 换领 damaged, the old card returned): which it is and the card fee.
+
+    Informational: it never fails. A damaged-card replacement is recognised by the old card
+    (old_permit) among the uploaded documents.
+    """
+    kind, fee = ("换领", replace_fee) if damaged else ("补领", reissue_fee)
+    return passed(
+        "card_fee",
+        f"{kind}居住证，工本费 {fee} 元。",
+        f"{'Replace damaged' if damaged else 'Reissue lost'} card; card fee {fee} yuan.",
+        kind=kind,
+        fee_yuan=fee,
+        permit_held=permit_held,
+    )

@@ -1,0 +1,145 @@
+"""What the checks need: required documents per business type and basis, OCR thresholds, and the
+status vocabularies of the shared-data tables (config/documents.yaml)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from models.checks.facts import SECTION_MODEL
+from models.package import Basis, BusinessType, DocumentKind
+
+DOCUMENTS_YAML = Path(__file__).resolve().parents[2] / "config" / "documents.yaml"
+
+
+class RequirementsError(ValueError):
+    """config/documents.yaml is broken; the message names the file and the problem."""
+
+
+class DocumentGroup(BaseModel):
+    """One required item: any one of `kinds` satisfies it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kinds: tuple[DocumentKind, ...] = Field(min_length=1)
+
+    def satisfied_by(self, present: set[DocumentKind] | frozenset[DocumentKind]) -> bool:
+        return any(kind in present for kind in self.kinds)
+
+    @property
+    def label(self) -> str:
+        return " | ".join(kind.value for kind in self.kinds)
+
+
+def _group(item: Any) -> DocumentGroup:
+    if isinstance(item, str):
+        return DocumentGroup(kinds=(DocumentKind(item),))
+    if isinstance(item, dict) and set(item) == {"one_of"}:
+        return DocumentGroup(kinds=tuple(DocumentKind(k) for k in item["one_of"]))
+    raise ValueError(f"a requirement is a document kind or {{one_of: [...]}}, not {item!r}")
+
+
+class BusinessStatuses(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    active: frozenset[str]
+    inactive: frozenset[str]
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> BusinessStatuses:
+        both = self.active & self.inactive
+        if both:
+            raise ValueError(f"business status both active and inactive: {sorted(both)}")
+        return self
+
+
+class PermitStatuses(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    valid: frozenset[str]
+    endorsable: frozenset[str]
+
+
+class Requirements(BaseModel):
+    """config/documents.yaml, typed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    all_cases: tuple[DocumentGroup, ...]
+    apply: dict[Basis, tuple[DocumentGroup, ...]]
+    change: tuple[DocumentGroup, ...]
+    endorse: tuple[DocumentGroup, ...]
+    reissue: tuple[DocumentGroup, ...]
+    ocr_min_confidence: float = Field(gt=0.0, le=1.0)
+    ocr_required_fields: dict[str, tuple[str, ...]]
+    business_status: BusinessStatuses
+    permit_status: PermitStatuses
+    enrolled_statuses: frozenset[str]
+    local_hukou_city_codes: frozenset[str]
+
+    @field_validator("apply")
+    @classmethod
+    def _every_basis(
+        cls, value: dict[Basis, tuple[DocumentGroup, ...]]
+    ) -> dict[Basis, tuple[DocumentGroup, ...]]:
+        missing = [b.value for b in Basis if b not in value]
+        if missing:
+            raise ValueError(f"apply: no requirements for basis {', '.join(missing)}")
+        return value
+
+    @field_validator("ocr_required_fields")
+    @classmethod
+    def _known_fields(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for section, names in value.items():
+            model = SECTION_MODEL.get(section)
+            if model is None:
+                raise ValueError(f"ocr_required_fields: unknown section {section!r}")
+            unknown = [n for n in names if n not in model.model_fields]
+            if unknown:
+                raise ValueError(f"ocr_required_fields.{section}: unknown field(s) {unknown}")
+        return value
+
+    def required_groups(self, business_type: BusinessType, basis: Basis | None) -> tuple[DocumentGroup, ...]:
+        """Every group a case of this business type (and basis, for apply) must satisfy."""
+        extra: tuple[DocumentGroup, ...]
+        if business_type is BusinessType.APPLY:
+            extra = self.apply[basis] if basis is not None else ()
+        else:
+            extra = getattr(self, business_type.value)
+        return self.all_cases + extra
+
+
+def requirements_from_mapping(data: dict[str, Any]) -> Requirements:
+    """Build Requirements from the YAML's mapping (raises ValueError / ValidationError)."""
+    required = dict(data.get("required") or {})
+    apply = required.get("apply") or {}
+    return Requirements(
+        all_cases=tuple(_group(i) for i in required.get("all") or ()),
+        apply={Basis(b): tuple(_group(i) for i in items or ()) for b, items in apply.items()},
+        change=tuple(_group(i) for i in required.get("change") or ()),
+        endorse=tuple(_group(i) for i in required.get("endorse") or ()),
+        reissue=tuple(_group(i) for i in required.get("reissue") or ()),
+        ocr_min_confidence=data["ocr_min_confidence"],
+        ocr_required_fields={k: tuple(v) for k, v in (data.get("ocr_required_fields") or {}).items()},
+        business_status=data["business_status"],
+        permit_status=data["permit_status"],
+        enrolled_statuses=frozenset(data["enrolled_statuses"]),
+        local_hukou_city_codes=frozenset(str(c) for c in data["local_hukou_city_codes"]),
+    )
+
+
+@cache
+def load_requirements(path: Path | None = None) -> Requirements:
+    """config/documents.yaml (or the file at `path`), validated; cached, nothing read at import."""
+    source = Path(path) if path is not None else DOCUMENTS_YAML
+    try:
+        with source.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        raise RequirementsError(f"{source}: cannot read: {exc}") from None
+    if not isinstance(data, dict):
+        raise RequirementsError(f"{source}: expected a mapping at the top level")
+    try:
+        return requirements_from_mapping(data)
+    except (KeyError, ValueError, ValidationError) as exc:
+        raise RequirementsError(f"{source}: {exc}") from None

@@ -1,0 +1,88 @@
+"""The result of one automated check: pass or fail, its reason code, and what a reviewer needs to see."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from config.city import load_reason_catalogue
+from models.reasons import ReasonCode
+
+JsonValue = str | int | float | bool | None | list[Any] | dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One check's verdict.
+
+    `evaluated` is False when an input the check needs is absent (no document facts yet, no
+    employer to look up): such an outcome never carries a reason and never counts as a pass that
+    a reviewer could rely on. Evidence holds JSON-able values only, personal data masked, so the
+    outcome may be shown in the Prefect UI and stored as a check_result row as is.
+    """
+
+    check: str
+    passed: bool
+    reason: ReasonCode | None
+    evidence: Mapping[str, JsonValue] = field(default_factory=dict)
+    zh: str = ""
+    en: str = ""
+    evaluated: bool = True
+
+    def __post_init__(self) -> None:
+        if self.passed and self.reason is not None:
+            raise ValueError(f"{self.check}: a passing check carries no reason")
+        if not self.passed and self.reason is None:
+            raise ValueError(f"{self.check}: a failing check needs a reason code")
+        if not self.evaluated and not self.passed:
+            raise ValueError(f"{self.check}: a check that was not evaluated cannot fail")
+
+    @property
+    def failed(self) -> bool:
+        return not self.passed
+
+    def as_dict(self) -> dict[str, JsonValue]:
+        """The outcome as a JSON object (for check_result rows, artifacts and --json output)."""
+        return {
+            "check": self.check,
+            "passed": self.passed,
+            "evaluated": self.evaluated,
+            "reason": self.reason.value if self.reason else None,
+            "evidence": dict(self.evidence),
+            "zh": self.zh,
+            "en": self.en,
+        }
+
+
+def passed(check: str, zh: str, en: str, **evidence: Any) -> CheckOutcome:
+    """A passing outcome with a short explanation of what was found."""
+    return CheckOutcome(check=check, passed=True, reason=None, evidence=evidence, zh=zh, en=en)
+
+
+def failed(check: str, reason: ReasonCode, **evidence: Any) -> CheckOutcome:
+    """A failing outcome; its texts come from the reason catalogue (config/reasons.yaml).
+
+    Two keywords are not evidence: `detail_zh` / `detail_en` name the specific item (which documents
+    are missing, when a period is reached) and are appended to the catalogue text, so the applicant is
+    told everything at once; they must carry no personal data.
+    """
+    detail_zh = str(evidence.pop("detail_zh", "") or "")
+    detail_en = str(evidence.pop("detail_en", "") or "")
+    text = load_reason_catalogue()[reason]
+    zh = f"{text.zh}（{detail_zh}）" if detail_zh else text.zh
+    en = f"{text.en} ({detail_en})" if detail_en else text.en
+    return CheckOutcome(check=check, passed=False, reason=reason, evidence=evidence, zh=zh, en=en)
+
+
+def not_evaluated(check: str, missing: str, **evidence: Any) -> CheckOutcome:
+    """The check could not run: `missing` names the absent input (e.g. "document_facts")."""
+    return CheckOutcome(
+        check=check,
+        passed=True,
+        reason=None,
+        evidence={"missing": missing, **evidence},
+        zh=f"缺少核验所需信息（{missing}），本项未核验。",
+        en=f"Not evaluated: {missing} not available.",
+        evaluated=False,
+    )
