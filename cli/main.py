@@ -33,9 +33,11 @@ def _register_subcommands() -> None:
     """Commands that live in their own modules (each also usable as its own typer app)."""
     from cli.precheck import precheck_command
     from cli.route import route
+    from cli.shared_data import app as shared_data_app
 
     app.command("precheck")(precheck_command)
     app.command("route")(route)
+    app.add_typer(shared_data_app, name="shared-data")
 
 
 _register_subcommands()
