@@ -109,7 +109,7 @@ def status(
     """查询进度 Show one case and its timeline (personal data masked)."""
     from services.queries import get_case_view
 
-    view = get_case_view(case_id)
+    view = get_case_view(case_id, with_residence=True)
     if view is None:
         err_console.print(f"未找到案件 no such case: {case_id}")
         raise typer.Exit(code=1)
@@ -122,6 +122,13 @@ def status(
         f"申请人 {view.case.applicant_name}  {view.case.applicant_id_number}  业务 {data['business_type']}"
         f"  依据 {data['basis'] or '-'}\n居住地址 {data['residence_address']}"
     )
+    period = view.residence
+    if period is not None and period.since is not None:
+        restarted = f"（逾期签注，自 {period.restarted_on} 起重新计算）" if period.restarted_on else ""
+        console.print(
+            f"连续居住 residence: {period.years} 年 {period.months} 个月，自 {period.since} 起{restarted} "
+            f"({period.years}y {period.months}m since {period.since})"
+        )
     table = Table("时间 time", "操作人 actor", "状态 status", "原因 reason")
     for row in data["timeline"]:  # type: ignore[attr-defined]
         table.add_row(row["at"], row["actor"], f"{row['to_zh']} {row['to']}", row["reason"])

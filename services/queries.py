@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, or_
 from sqlmodel import col, select
 
+from models.residence_years import ResidencePeriod
 from models.status import CaseStatus
 from models.tables import Case, CasePublic, Document, StatusTransition
 from storage.db import unit_of_work
@@ -22,6 +23,8 @@ class CaseView:
     case: CasePublic
     timeline: list[StatusTransition]
     documents: list[Document]
+    # Continuous residence accumulated (registrations + endorsements), when shared data is loaded.
+    residence: ResidencePeriod | None = None
 
     def as_dict(self) -> dict[str, object]:
         status = CaseStatus(self.case.status)
@@ -42,6 +45,7 @@ class CaseView:
             "bureau": self.case.bureau,
             "flow_run_id": self.case.flow_run_id,
             "outcome": self.case.outcome,
+            "residence": self.residence.as_dict() if self.residence else None,
             "documents": [
                 {"kind": d.kind, "type": d.sniffed_type, "size": d.size_bytes, "sha256": d.content_hash[:12]}
                 for d in self.documents
@@ -69,7 +73,9 @@ def local_time(moment: object) -> str:
     return moment.astimezone(CHINA_TIME).isoformat(timespec="seconds")
 
 
-def get_case_view(case_or_submission_id: str, engine: Engine | None = None) -> CaseView | None:
+def get_case_view(
+    case_or_submission_id: str, engine: Engine | None = None, *, with_residence: bool = False
+) -> CaseView | None:
     """Look a case up by its case id or by the portal's submission id."""
     with unit_of_work(engine) as uow:
         case = uow.session.exec(
@@ -89,7 +95,14 @@ def get_case_view(case_or_submission_id: str, engine: Engine | None = None) -> C
         documents = list(
             uow.session.exec(select(Document).where(Document.case_id == case.id).order_by(col(Document.id)))
         )
-        return CaseView(CasePublic.of(case), timeline, documents)
+        id_number = case.applicant_id_number
+        public = CasePublic.of(case)
+    residence = None
+    if with_residence:
+        from services.assessment import residence_of
+
+        residence = residence_of(id_number)
+    return CaseView(public, timeline, documents, residence)
 
 
 def list_cases(status: CaseStatus | None = None, engine: Engine | None = None) -> list[CasePublic]:

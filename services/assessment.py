@@ -1,0 +1,82 @@
+"""Automated assessment of a stored case: shared-data checks, the policy decision and the station.
+
+This is the pure core the case flow runs (its tasks call these functions); the demo and the CLI use
+it too. Document facts come from the document stage; without them the document checks stay
+unevaluated and the decision never auto-approves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from config.city import load_city, load_policy
+from config.settings import today
+from models.checks import gather_applicant_data, gather_by_id, run_checks
+from models.checks.facts import DocumentFacts
+from models.checks.result import CheckOutcome
+from models.decision import Decision, decide
+from models.package import ApplicationPackage, DocumentKind
+from models.residence_years import ResidencePeriod, residence_period
+from models.routing import Routing, route_address
+from models.tables import Case, Document
+from storage.db import unit_of_work
+from storage.shared_data import SharedData, SnapshotError, get_shared_data
+
+
+@dataclass(frozen=True)
+class Assessment:
+    case_id: str
+    routing: Routing
+    outcomes: list[CheckOutcome]
+    decision: Decision
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+def assess_case(
+    case_id: str,
+    *,
+    facts: DocumentFacts | None = None,
+    shared: SharedData | None = None,
+    on: date | None = None,
+    engine: Engine | None = None,
+) -> Assessment:
+    """Check a stored case against the shared data and the policy, and find its station."""
+    with unit_of_work(engine) as uow:
+        case = uow.session.get(Case, case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        kinds = uow.session.exec(
+            select(Document.kind).where(Document.case_id == case_id, Document.superseded == False)  # noqa: E712
+        ).all()
+        application = ApplicationPackage.model_validate(case.application)
+    present = {DocumentKind(kind) for kind in kinds}
+    shared = shared or get_shared_data()
+    day = on or today()
+    data = gather_applicant_data(shared, application, facts)
+    outcomes = run_checks(application, data, facts, present, None, day)
+    return Assessment(
+        case_id=case_id,
+        routing=route_address(application.residence_address, load_city()),
+        outcomes=outcomes,
+        decision=decide(outcomes, load_policy()),
+    )
+
+
+def residence_of(id_number: str, *, on: date | None = None) -> ResidencePeriod | None:
+    """The applicant's accumulated continuous residence, or None when no shared data is loaded."""
+    try:
+        shared = get_shared_data()
+    except (SnapshotError, FileNotFoundError):
+        return None
+    data = gather_by_id(shared, id_number)
+    policy = load_policy()
+    return residence_period(
+        data.registrations, data.permits, on or today(), window_days=policy.endorsement_window_days
+    )
