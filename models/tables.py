@@ -33,6 +33,11 @@ class CaseBase(SQLModel):
     flow_run_id: str | None = Field(default=None, max_length=64)
     submitted_at: datetime = Field(default_factory=utcnow)
     accepted_on: date | None = None  # 受理日: starts the statutory 15-day clock
+    # The clock pauses while the applicant is asked for corrections (补正): since when, and the days
+    # already paused in earlier rounds.
+    clock_paused_on: date | None = None
+    paused_days: int = 0
+    escalated: bool = False  # overdue case escalated to the 分局 supervisor
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -181,3 +186,16 @@ class Notification(SQLModel, table=True):
     attempts: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class ReviewerCodeUse(SQLModel, table=True):
+    """A one-time code a reviewer has used: each TOTP time step is accepted once per reviewer."""
+
+    __tablename__ = "reviewer_code_use"
+    __table_args__ = (UniqueConstraint("reviewer_id", "time_step", name="uq_reviewer_code_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reviewer_id: str = Field(max_length=64)
+    time_step: int  # the TOTP counter (unix time // 30) the code belonged to
+    case_id: str = Field(max_length=40)
+    used_at: datetime = Field(default_factory=utcnow)

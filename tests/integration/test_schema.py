@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
@@ -44,3 +46,29 @@ def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
         return
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_upgrade_keeps_existing_cases(tmp_path: Path) -> None:
+    """Each migration runs on a filled database: a case stored at the first revision survives."""
+    from alembic import command
+    from alembic.config import Config
+
+    from storage.db import MIGRATIONS_DIR, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.exec_driver_sql(
+            'INSERT INTO "case" (id, submission_id, business_type, status, submitted_at, updated_at, '
+            "applicant_name, applicant_id_number, applicant_phone, residence_address, delivery_method, "
+            "application, card_version) VALUES ('RJ1', 'S1', 'apply', 'submitted', '2026-01-01', "
+            "'2026-01-01', '王小明', '511302199003154418', '13812345678', '成都市武侯区玉林北路1号', "
+            "'pickup', '{}', 1)"
+        )
+    migrate(engine)
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql('SELECT id, status, paused_days, escalated FROM "case"').all()
+    assert [tuple(r) for r in rows] == [("RJ1", "submitted", 0, 0)]
