@@ -32,12 +32,14 @@ app.add_typer(db_app, name="db")
 def _register_subcommands() -> None:
     """Commands that live in their own modules (each also usable as its own typer app)."""
     from cli.precheck import precheck_command
+    from cli.reviewers import app as reviewers_app
     from cli.route import route
     from cli.shared_data import app as shared_data_app
 
     app.command("precheck")(precheck_command)
     app.command("route")(route)
     app.add_typer(shared_data_app, name="shared-data")
+    app.add_typer(reviewers_app, name="reviewers")
 
 
 _register_subcommands()
@@ -66,11 +68,18 @@ def _package_folders(paths: list[Path]) -> list[Path]:
 def submit(
     paths: Annotated[list[Path], typer.Argument(help="Package folder(s) holding application.json")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per case")] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until every case has left automated processing")
+    ] = False,
+    timeout: Annotated[int, typer.Option(help="Seconds --wait waits at most")] = 900,
 ) -> None:
     """受理申请 Submit case packages; prints one line per case (resubmission returns the same case)."""
+    from services.dispatch import PrefectUnavailable, start_case_flow
     from services.intake import submit_folder
 
     refused = 0
+    accepted: list[str] = []
+    warned = False
     for folder in _package_folders(paths):
         try:
             result = submit_folder(folder)
@@ -90,15 +99,55 @@ def submit(
                 for problem in exc.problems:
                     err_console.print(f"  · [{problem.code}] {problem.zh}\n    {problem.en}")
             continue
+        accepted.append(result.case_id)
+        flow_run_id = None
+        try:
+            flow_run_id = start_case_flow(result.case_id, result.business_type)
+        except PrefectUnavailable as exc:
+            if not warned:
+                err_console.print(f"[yellow]{exc}[/yellow]")
+                warned = True
         if as_json:
-            _emit_json(result.as_dict())
+            _emit_json({**result.as_dict(), "flow_run_id": flow_run_id})
         else:
             note = "" if result.created else "（已存在 already submitted）"
             console.print(
                 f"{result.submission_id} → [bold]{result.case_id}[/bold] {result.status.label_zh}{note}"
             )
+    if wait and accepted:
+        _wait_for_cases(accepted, timeout=timeout, as_json=as_json)
     if refused:
         raise typer.Exit(code=1)
+
+
+def _wait_for_cases(case_ids: list[str], *, timeout: int, as_json: bool) -> None:
+    """Poll the case DB until every case has left automated processing; print each outcome."""
+    import time
+
+    from services.queries import case_outcome
+
+    pending = list(case_ids)
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        still = []
+        for case_id in pending:
+            outcome = case_outcome(case_id)
+            if outcome is None:
+                still.append(case_id)
+                continue
+            if as_json:
+                _emit_json(outcome)
+            else:
+                console.print(
+                    f"{outcome['case_id']}: {outcome['status_zh']} {outcome['outcome'] or ''} "
+                    f"{', '.join(outcome['reasons']) or '—'} → {outcome['station_id'] or '?'}"  # type: ignore[arg-type]
+                )
+        pending = still
+        if pending:
+            time.sleep(1)
+    if pending:
+        err_console.print(f"等待超时 still in automated processing after {timeout}s: {', '.join(pending)}")
+        raise typer.Exit(code=3)
 
 
 @app.command()
@@ -114,6 +163,9 @@ def status(
         err_console.print(f"未找到案件 no such case: {case_id}")
         raise typer.Exit(code=1)
     data = view.as_dict()
+    from services.dispatch import flow_run_ui_url
+
+    data["prefect_ui_url"] = flow_run_ui_url(view.case.flow_run_id)
     if as_json:
         _emit_json(data)
         return
@@ -213,6 +265,49 @@ def demo(
     # Piped output (make, CI logs) would otherwise be cut to 80 columns.
     wide = console if console.is_terminal else Console(width=160)
     run_demo(wide, cases=cases_count, seed=seed)
+
+
+@app.command()
+def up(
+    detach: Annotated[bool, typer.Option("--detach", help="Start in the background and return")] = False,
+    port: Annotated[int, typer.Option(help="Port of the local Prefect server")] = 4200,
+) -> None:
+    """启动 Start the local Prefect server, work pool, process-case deployment and a worker."""
+    import signal
+    import time
+
+    from services.stack import read_state, start_stack, stop_processes, stop_stack
+
+    state = start_stack(port=port, progress=lambda line: console.print(line))
+    logs = Path(state.logs.get("worker", ".")).parent
+    console.print(f"Prefect UI: [bold]{state.ui_url}[/bold]   日志 logs: {logs}")
+    if detach:
+        console.print("后台运行中 running in the background; stop with `rongju down`")
+        return
+
+    def _stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    console.print("运行中，按 Ctrl-C 停止 running; Ctrl-C stops everything")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("正在停止 stopping…")
+        current = read_state()
+        if current is not None:
+            stop_stack()
+        else:
+            stop_processes(state)
+
+
+@app.command()
+def down() -> None:
+    """停止 Stop what `rongju up --detach` started."""
+    from services.stack import stop_stack
+
+    console.print("已停止 stopped" if stop_stack() else "没有在运行的服务 nothing was running")
 
 
 @db_app.command("migrate")

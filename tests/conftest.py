@@ -64,7 +64,8 @@ def _truncate_all(url: str) -> None:
     migrate(engine)
     with engine.begin() as connection:
         connection.exec_driver_sql(
-            'TRUNCATE notification, side_effect, status_transition, review, check_result, document, "case"'
+            'TRUNCATE reviewer_code_use, notification, side_effect, status_transition, review, check_result, '
+            'document, "case"'
         )
     engine.dispose()
 

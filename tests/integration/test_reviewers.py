@@ -1,0 +1,323 @@
+"""Reviewer authentication and the review audit trail on the real case DB (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from factories import make_package
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from models.review import ReviewChoice, ValidatedDecision
+from models.tables import Case, Review, ReviewerCodeUse
+from services.intake import submit_folder
+from services.reviewers import (
+    authenticate_decision,
+    current_code,
+    process_review_input,
+    record_review,
+)
+from storage.db import UnitOfWork, unit_of_work
+
+STATION = "wuhou-jitou"
+BUREAU = "成都市公安局武侯区分局"
+REVIEWER = "r-wuhou-jitou-1"
+OTHER_STATION_REVIEWER = "r-wuhou-cuqiao-1"
+SUPERVISOR = "s-wuhou"
+OTHER_SUPERVISOR = "s-jinjiang"
+AT = datetime(2026, 11, 27, 2, 0, 15, tzinfo=UTC)
+
+
+@pytest.fixture
+def case_id(engine: Engine, tmp_path: Path) -> str:
+    """A real case from intake, routed to wuhou-jitou (武侯区分局)."""
+    # The conftest's PostgreSQL cleanup predates reviewer_code_use: start each test without spent codes.
+    with engine.begin() as connection:
+        connection.execute(delete(ReviewerCodeUse))
+    result = submit_folder(make_package(tmp_path / "pkg"))
+    with unit_of_work() as uow:
+        case = uow.session.get(Case, result.case_id)
+        assert case is not None
+        case.station_id, case.bureau = STATION, BUREAU
+        uow.add(case)
+        uow.commit()
+    return result.case_id
+
+
+def code(reviewer_id: str, at: datetime = AT) -> str:
+    return current_code(reviewer_id, at)
+
+
+def reviews(engine: Engine, case_id: str) -> list[Review]:
+    with Session(engine) as session:
+        return list(session.exec(select(Review).where(Review.case_id == case_id).order_by(Review.id)).all())
+
+
+def form(reviewer_id: str, one_time_code: str, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "decision": ReviewChoice.APPROVE.form_option,
+        "reason_codes": [],
+        "comment": "",
+        "reviewer_id": reviewer_id,
+        "one_time_code": one_time_code,
+    }
+    return data | overrides
+
+
+# --- authenticate_decision ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reviewer_id", [REVIEWER, SUPERVISOR])
+def test_the_station_reviewer_and_the_bureau_supervisor_are_accepted(
+    engine: Engine, case_id: str, reviewer_id: str
+) -> None:
+    result = authenticate_decision(
+        case_id=case_id, reviewer_id=reviewer_id, one_time_code=code(reviewer_id), at=AT
+    )
+    assert result.accepted and result.reviewer is not None and result.reviewer.id == reviewer_id
+    assert result.refusal is None
+    with Session(engine) as session:
+        spent = session.exec(select(ReviewerCodeUse).where(ReviewerCodeUse.reviewer_id == reviewer_id)).all()
+    assert [(s.case_id, s.time_step) for s in spent] == [(case_id, int(AT.timestamp()) // 30)]
+
+
+@pytest.mark.parametrize(
+    ("reviewer_id", "one_time_code", "expected_en"),
+    [
+        (OTHER_STATION_REVIEWER, None, "not a reviewer of this case's station"),
+        (OTHER_SUPERVISOR, None, "do not supervise this case's bureau"),
+        ("r-nobody-1", "123456", "not on the roster"),
+        (REVIEWER, "wrong", "wrong or expired"),
+        (REVIEWER, "x", "wrong or expired"),
+    ],
+)
+def test_outsiders_and_wrong_codes_are_refused(
+    engine: Engine, case_id: str, reviewer_id: str, one_time_code: str | None, expected_en: str
+) -> None:
+    if one_time_code is None:
+        one_time_code = code(reviewer_id)
+    elif one_time_code == "wrong":
+        right = code(reviewer_id)
+        one_time_code = f"{(int(right) + 1) % 1_000_000:06d}"
+    result = authenticate_decision(
+        case_id=case_id, reviewer_id=reviewer_id, one_time_code=one_time_code, at=AT
+    )
+    assert not result.accepted
+    assert result.refusal_en is not None and expected_en in result.refusal_en
+    assert result.refusal_zh and any("\u4e00" <= c <= "\u9fff" for c in result.refusal_zh)
+    with Session(engine) as session:
+        assert session.exec(select(ReviewerCodeUse)).all() == []  # nothing spent
+
+
+def test_a_code_is_accepted_once(case_id: str) -> None:
+    one_time_code = code(REVIEWER)
+    first = authenticate_decision(case_id=case_id, reviewer_id=REVIEWER, one_time_code=one_time_code, at=AT)
+    second = authenticate_decision(
+        case_id=case_id, reviewer_id=REVIEWER, one_time_code=one_time_code, at=AT + timedelta(seconds=5)
+    )
+    assert first.accepted and not second.accepted
+    assert second.refusal_en is not None and "already used" in second.refusal_en
+
+
+def test_a_code_from_the_previous_step_is_accepted_once_and_two_steps_back_never(case_id: str) -> None:
+    previous = code(REVIEWER, AT - timedelta(seconds=30))
+    assert previous != code(REVIEWER)
+    first = authenticate_decision(case_id=case_id, reviewer_id=REVIEWER, one_time_code=previous, at=AT)
+    assert first.accepted and first.time_step == int(AT.timestamp()) // 30 - 1
+    again = authenticate_decision(case_id=case_id, reviewer_id=REVIEWER, one_time_code=previous, at=AT)
+    assert not again.accepted and again.refusal_en is not None and "already used" in again.refusal_en
+    # The current step's code is another code and still good.
+    assert authenticate_decision(
+        case_id=case_id, reviewer_id=REVIEWER, one_time_code=code(REVIEWER), at=AT
+    ).accepted
+    stale = code(REVIEWER, AT - timedelta(seconds=60))
+    late = authenticate_decision(case_id=case_id, reviewer_id=REVIEWER, one_time_code=stale, at=AT)
+    assert not late.accepted and late.refusal_en is not None and "expired" in late.refusal_en
+
+
+def test_a_case_without_a_station_cannot_be_decided(case_id: str) -> None:
+    with unit_of_work() as uow:
+        case = uow.session.get(Case, case_id)
+        assert case is not None
+        case.station_id, case.bureau = None, None
+        uow.add(case)
+        uow.commit()
+    result = authenticate_decision(
+        case_id=case_id, reviewer_id=SUPERVISOR, one_time_code=code(SUPERVISOR), at=AT
+    )
+    assert not result.accepted and result.refusal_en == "The case has no station yet"
+
+
+def test_two_submissions_racing_with_one_code_accept_exactly_one(case_id: str) -> None:
+    one_time_code = code(REVIEWER)
+    barrier = threading.Barrier(4)
+    results: list[bool] = []
+
+    def submit() -> None:
+        barrier.wait()
+        result = authenticate_decision(
+            case_id=case_id, reviewer_id=REVIEWER, one_time_code=one_time_code, at=AT
+        )
+        results.append(result.accepted)
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == [False, False, False, True]
+
+
+# --- process_review_input: the audit trail ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reviewer_id", "code_for", "expected_en"),
+    [
+        (OTHER_STATION_REVIEWER, OTHER_STATION_REVIEWER, "not a reviewer of this case's station"),
+        (OTHER_SUPERVISOR, OTHER_SUPERVISOR, "do not supervise this case's bureau"),
+        ("r-nobody-1", REVIEWER, "not on the roster"),
+        (REVIEWER, SUPERVISOR, "wrong or expired"),  # somebody else's code
+    ],
+)
+def test_every_refusal_leaves_a_bilingual_audit_row(
+    engine: Engine, case_id: str, reviewer_id: str, code_for: str, expected_en: str
+) -> None:
+    attempt = process_review_input(
+        case_id=case_id, raw=form(reviewer_id, code(code_for)), key="run-1:1", at=AT
+    )
+    assert not attempt.accepted and attempt.decision is None
+    [row] = reviews(engine, case_id)
+    assert row.accepted is False and row.reviewer_id == reviewer_id and row.decision == "approve"
+    assert row.refusal is not None and expected_en in row.refusal
+    zh, en = row.refusal.split(" / ", 1)
+    assert any("\u4e00" <= c <= "\u9fff" for c in zh) and expected_en in en
+    assert attempt.refusal == row.refusal
+
+
+def test_an_accepted_decision_and_a_reused_code(engine: Engine, case_id: str) -> None:
+    one_time_code = code(REVIEWER)
+    raw = form(
+        REVIEWER, one_time_code, decision="不予办理 reject", reason_codes=["LOCAL_HUKOU"], comment="核实"
+    )
+    accepted = process_review_input(case_id=case_id, raw=raw, key="run-1:1", at=AT)
+    assert accepted.accepted and accepted.decision is not None
+    assert accepted.decision.choice is ReviewChoice.REJECT
+    reused = process_review_input(case_id=case_id, raw=raw, key="run-1:2", at=AT + timedelta(seconds=3))
+    assert not reused.accepted and reused.refusal_en is not None and "already used" in reused.refusal_en
+    first, second = reviews(engine, case_id)
+    assert (first.accepted, first.decision, first.reason_codes, first.comment) == (
+        True,
+        "reject",
+        ["LOCAL_HUKOU"],
+        "核实",
+    )
+    assert (second.accepted, second.refusal) == (False, reused.refusal)
+    for row in (first, second):
+        assert one_time_code not in json.dumps(row.model_dump(mode="json"), ensure_ascii=False)
+
+
+def test_the_same_submission_replayed_is_judged_once(engine: Engine, case_id: str) -> None:
+    """After a resume the flow re-runs from the top and is handed the same form again."""
+    raw = form(REVIEWER, code(REVIEWER))
+    first = process_review_input(case_id=case_id, raw=raw, key="run-1:1", at=AT)
+    replay = process_review_input(case_id=case_id, raw=raw, key="run-1:1", at=AT + timedelta(minutes=10))
+    assert first.accepted and replay.accepted and replay.replayed and not first.replayed
+    assert replay.decision == first.decision
+    assert len(reviews(engine, case_id)) == 1
+
+
+def test_the_case_changes_in_the_same_transaction_as_the_accepted_review(
+    engine: Engine, case_id: str
+) -> None:
+    def advance(uow: UnitOfWork, case: Case, decision: ValidatedDecision) -> None:
+        case.outcome = f"reviewed:{decision.choice.value}"
+        uow.add(case)
+
+    def explode(uow: UnitOfWork, case: Case, decision: ValidatedDecision) -> None:
+        case.outcome = "half-done"
+        uow.add(case)
+        raise RuntimeError("crash while applying the decision")
+
+    raw = form(REVIEWER, code(REVIEWER))
+    with pytest.raises(RuntimeError):
+        process_review_input(case_id=case_id, raw=raw, key="run-1:1", at=AT, on_accept=explode)
+    # Nothing was saved: no review row, the code is not spent, the case is unchanged.
+    assert reviews(engine, case_id) == []
+    attempt = process_review_input(case_id=case_id, raw=raw, key="run-1:1", at=AT, on_accept=advance)
+    assert attempt.accepted
+    with Session(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.outcome == "reviewed:approve"
+    assert [r.accepted for r in reviews(engine, case_id)] == [True]
+
+
+def test_a_refused_form_spends_its_code_and_lists_every_error(engine: Engine, case_id: str) -> None:
+    one_time_code = code(REVIEWER)
+    raw = form(REVIEWER, one_time_code, decision="要求补正 request_correction", comment="电话 13812345678")
+    refused = process_review_input(case_id=case_id, raw=raw, key="run-1:1", at=AT)
+    assert not refused.accepted and len(refused.errors) == 2
+    assert refused.refusal is not None and "reason code" in refused.refusal and "phone" in refused.refusal
+    fixed = form(
+        REVIEWER, one_time_code, decision="要求补正 request_correction", reason_codes=["IMAGE_TOO_BLURRY"]
+    )
+    again = process_review_input(case_id=case_id, raw=fixed, key="run-1:2", at=AT)
+    assert not again.accepted and again.refusal_en is not None and "already used" in again.refusal_en
+    next_code = code(REVIEWER, AT + timedelta(seconds=30))
+    later = AT + timedelta(seconds=31)
+    fixed = form(
+        REVIEWER, next_code, decision="要求补正 request_correction", reason_codes=["IMAGE_TOO_BLURRY"]
+    )
+    assert process_review_input(case_id=case_id, raw=fixed, key="run-1:3", at=later).accepted
+    assert [r.accepted for r in reviews(engine, case_id)] == [False, False, True]
+
+
+def test_record_review_keeps_raw_refused_input_without_the_code(engine: Engine, case_id: str) -> None:
+    raw = {"decision": "maybe", "reason_codes": ["NOPE"], "reviewer_id": "r-x", "one_time_code": "654321"}
+    record_review(
+        case_id, raw, accepted=False, refusal="审核决定无效 / The decision is not one of the options"
+    )
+    [row] = reviews(engine, case_id)
+    assert (row.decision, row.reason_codes, row.reviewer_id, row.accepted) == (
+        "maybe",
+        ["NOPE"],
+        "r-x",
+        False,
+    )
+    assert "654321" not in json.dumps(row.model_dump(mode="json"))
+
+
+def test_unknown_case_is_an_error(case_id: str) -> None:
+    with pytest.raises(KeyError):
+        authenticate_decision(case_id="RJ-NOPE", reviewer_id=REVIEWER, one_time_code="123456", at=AT)
+
+
+# --- the CLI ------------------------------------------------------------------------------------
+
+
+def test_cli_code_prints_the_current_code() -> None:
+    from cli.reviewers import app
+
+    before = current_code(REVIEWER)
+    result = CliRunner().invoke(app, ["code", REVIEWER, "--json"])
+    after = current_code(REVIEWER)
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert printed["code"] in (before, after) and 1 <= printed["seconds_left"] <= 30
+    assert CliRunner().invoke(app, ["code", "r-nobody-1"]).exit_code == 1
+
+
+def test_cli_list_filters_by_station() -> None:
+    from cli.reviewers import app
+
+    result = CliRunner().invoke(app, ["list", "--station", STATION, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert {r["id"] for r in rows} == {"r-wuhou-jitou-1", "r-wuhou-jitou-2", SUPERVISOR}
+    assert all("totp" not in json.dumps(r) for r in rows)
