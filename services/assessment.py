@@ -7,6 +7,7 @@ unevaluated and the decision never auto-approves.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,11 +44,16 @@ def assess_case(
     case_id: str,
     *,
     facts: DocumentFacts | None = None,
+    document_outcomes: Sequence[CheckOutcome] = (),
     shared: SharedData | None = None,
     on: date | None = None,
     engine: Engine | None = None,
 ) -> Assessment:
-    """Check a stored case against the shared data and the policy, and find its station."""
+    """Check a stored case against the shared data and the policy, and find its station.
+
+    `document_outcomes` are the per-file checks of the document stage (unreadable, too small, ...):
+    they join the decision, so one correction notice lists every defect at once.
+    """
     with unit_of_work(engine) as uow:
         case = uow.session.get(Case, case_id)
         if case is None:
@@ -60,7 +66,7 @@ def assess_case(
     shared = shared or get_shared_data()
     day = on or today()
     data = gather_applicant_data(shared, application, facts)
-    outcomes = run_checks(application, data, facts, present, None, day)
+    outcomes = [*document_outcomes, *run_checks(application, data, facts, present, None, day)]
     return Assessment(
         case_id=case_id,
         routing=route_address(application.residence_address, load_city()),

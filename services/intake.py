@@ -47,6 +47,7 @@ class IntakeResult:
     case_id: str
     status: CaseStatus
     created: bool  # False when the submission_id was already known
+    business_type: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -207,7 +208,9 @@ def submit_package(
 
     existing = find_case(package.submission_id, engine)
     if existing is not None:
-        return IntakeResult(package.submission_id, existing.id, CaseStatus(existing.status), created=False)
+        return IntakeResult(
+            package.submission_id, existing.id, CaseStatus(existing.status), False, existing.business_type
+        )
 
     checked = check_files(package, files, max_package_bytes=settings.max_package_bytes)
     # Blobs first: a blob without a case is harmless (content-addressed, found again on retry);
@@ -249,9 +252,11 @@ def submit_package(
         winner = find_case(package.submission_id, engine)
         if winner is None:
             raise
-        return IntakeResult(package.submission_id, winner.id, CaseStatus(winner.status), created=False)
+        return IntakeResult(
+            package.submission_id, winner.id, CaseStatus(winner.status), False, winner.business_type
+        )
     log.info("case %s created for %s", case.id, mask_name(package.applicant.name))
-    return IntakeResult(package.submission_id, case.id, CaseStatus.SUBMITTED, created=True)
+    return IntakeResult(package.submission_id, case.id, CaseStatus.SUBMITTED, True, case.business_type)
 
 
 def submit_folder(folder: Path, **kwargs: object) -> IntakeResult:

@@ -112,3 +112,41 @@ def list_cases(status: CaseStatus | None = None, engine: Engine | None = None) -
         if status is not None:
             query = query.where(Case.status == status.value)
         return [CasePublic.of(case) for case in uow.session.exec(query)]
+
+
+def case_outcome(case_id: str, engine: Engine | None = None) -> dict[str, object] | None:
+    """The automated outcome of a case once it has left automated processing, else None.
+
+    Left = waiting for a reviewer, waiting for the applicant's correction, rejected, or beyond.
+    """
+    from sqlalchemy import func
+
+    from models.tables import CheckResult
+
+    with unit_of_work(engine) as uow:
+        case = uow.session.get(Case, case_id)
+        if case is None:
+            raise LookupError(case_id)
+        status = CaseStatus(case.status)
+        if status is CaseStatus.SUBMITTED or (status is CaseStatus.UNDER_REVIEW and case.outcome is None):
+            return None
+        latest = uow.session.exec(
+            select(func.max(CheckResult.round)).where(CheckResult.case_id == case_id)
+        ).one()
+        reasons = uow.session.exec(
+            select(CheckResult.reason_code)
+            .where(CheckResult.case_id == case_id, CheckResult.round == latest)
+            .where(col(CheckResult.reason_code).is_not(None))
+            .order_by(col(CheckResult.id))
+        ).all()
+        return {
+            "case_id": case.id,
+            "submission_id": case.submission_id,
+            "status": status.value,
+            "status_zh": status.label_zh,
+            "outcome": case.outcome,
+            "reasons": list(dict.fromkeys(r for r in reasons if r)),
+            "station_id": case.station_id,
+            "bureau": case.bureau,
+            "flow_run_id": case.flow_run_id,
+        }

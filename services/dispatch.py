@@ -1,0 +1,49 @@
+"""Starting a case's flow run on the process-case deployment."""
+
+from __future__ import annotations
+
+import logging
+
+from services.processing import attach_flow_run
+from services.stack import DEPLOYMENT, prefect_api_url
+
+log = logging.getLogger(__name__)
+
+
+class PrefectUnavailable(RuntimeError):
+    """No Prefect API is configured or running: the case is stored, its flow run not yet created."""
+
+
+def start_case_flow(case_id: str, business_type: str, *, attempt: str = "submit") -> str:
+    """Create the case's flow run (returns at once; a worker picks it up). Returns the run id.
+
+    The idempotency key makes a resubmission, or a retried call, return the same flow run; a replay
+    passes its own `attempt` to start a new one.
+    """
+    api_url = prefect_api_url()
+    if api_url is None:
+        raise PrefectUnavailable(
+            "Prefect 未运行：案件已保存，请先执行 `rongju up`。 "
+            "No Prefect API: the case is stored; start one with `rongju up` (or set PREFECT_API_URL)."
+        )
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        flow_run = run_deployment(
+            DEPLOYMENT,
+            parameters={"case_id": case_id},
+            timeout=0,
+            tags=["rongju", f"business:{business_type}"],
+            idempotency_key=f"process-case:{case_id}:{attempt}",
+        )
+    attach_flow_run(case_id, str(flow_run.id))
+    return str(flow_run.id)
+
+
+def flow_run_ui_url(flow_run_id: str | None) -> str | None:
+    """Where a reviewer opens the run in the Prefect UI."""
+    api_url = prefect_api_url()
+    if not flow_run_id or not api_url:
+        return None
+    return f"{api_url.removesuffix('/api')}/runs/flow-run/{flow_run_id}"

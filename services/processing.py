@@ -1,0 +1,207 @@
+"""What each step of the case flow writes to the case DB, one transaction per step.
+
+The flow (flows/process_case.py) decides the order; these functions make each step safe to run
+again: a step that already happened is recognised from the case DB and skipped, so a retried task,
+a re-run after a suspend, a replay or a second flow run of the same case never records twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine, func, update
+from sqlmodel import Session, col, select
+
+from config.notices import load_notice_templates
+from config.settings import today
+from models.masking import mask_name
+from models.package import BusinessType
+from models.status import CaseStatus
+from models.tables import Case, CheckResult, Notification, Review, StatusTransition, utcnow
+from services.assessment import Assessment
+from storage.db import unit_of_work
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """Where a case stands, as the flow needs it to choose the next step."""
+
+    case_id: str
+    status: CaseStatus
+    outcome: str | None
+    business_type: str
+    station_id: str | None
+    bureau: str | None
+    flow_run_id: str | None
+    check_round: int  # rounds of automated checks recorded so far
+    review_attempts: int  # review submissions recorded (accepted or refused)
+    correction_rounds: int  # times the case was sent back for correction
+
+    @property
+    def needs_assessment(self) -> bool:
+        return self.outcome is None and self.status in (CaseStatus.SUBMITTED, CaseStatus.UNDER_REVIEW)
+
+    @property
+    def awaits_review(self) -> bool:
+        return self.status is CaseStatus.UNDER_REVIEW and self.outcome == "needs_review"
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+def read_case_state(case_id: str, engine: Engine | None = None) -> CaseState:
+    with unit_of_work(engine) as uow:
+        return _state(uow.session, case_id)
+
+
+def _state(session: Session, case_id: str) -> CaseState:
+    case = session.get(Case, case_id, populate_existing=True)
+    if case is None:
+        raise CaseNotFound(case_id)
+
+    def count(query: object) -> int:
+        return int(session.exec(query).one() or 0)  # type: ignore[call-overload]
+
+    return CaseState(
+        case_id=case.id,
+        status=CaseStatus(case.status),
+        outcome=case.outcome,
+        business_type=case.business_type,
+        station_id=case.station_id,
+        bureau=case.bureau,
+        flow_run_id=case.flow_run_id,
+        check_round=count(select(func.max(CheckResult.round)).where(CheckResult.case_id == case_id)),
+        review_attempts=count(select(func.count()).select_from(Review).where(Review.case_id == case_id)),
+        correction_rounds=count(
+            select(func.count())
+            .select_from(StatusTransition)
+            .where(
+                StatusTransition.case_id == case_id,
+                StatusTransition.to_status == CaseStatus.NEEDS_CORRECTION.value,
+            )
+        ),
+    )
+
+
+def attach_flow_run(case_id: str, flow_run_id: str, engine: Engine | None = None) -> None:
+    """Remember the case's flow run (the first one; a replay keeps pointing at the newest)."""
+    with unit_of_work(engine) as uow:
+        case = uow.session.get(Case, case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        case.flow_run_id = flow_run_id
+        uow.add(case)
+        uow.commit()
+
+
+def record_assessment(
+    case_id: str, assessment: Assessment, *, on: date | None = None, engine: Engine | None = None
+) -> CaseState:
+    """Store one round of checks, the station and the automated outcome, and move the case on.
+
+    Claimed with a conditional UPDATE (outcome IS NULL): of two runs racing on one case exactly one
+    records; the other finds the outcome set and returns the stored state.
+    """
+    day = on or today()
+    decision = assessment.decision
+    with unit_of_work(engine) as uow:
+        claimed = uow.session.exec(  # type: ignore[call-overload]
+            update(Case)
+            .where(col(Case.id) == case_id, col(Case.outcome).is_(None))
+            .values(outcome=decision.outcome, updated_at=utcnow())
+        )
+        if claimed.rowcount != 1:
+            uow.rollback()
+            return _state(uow.session, case_id)
+        case = uow.session.get(Case, case_id, populate_existing=True)
+        assert case is not None
+        round_ = _state(uow.session, case_id).check_round + 1
+        for outcome in assessment.outcomes:
+            uow.add(
+                CheckResult(
+                    case_id=case_id,
+                    check=outcome.check,
+                    passed=outcome.passed,
+                    reason_code=outcome.reason.value if outcome.reason else None,
+                    evidence=outcome.as_dict(),
+                    round=round_,
+                )
+            )
+        routing = assessment.routing
+        case.station_id = routing.station_id
+        case.bureau = routing.bureau
+        if case.accepted_on is None:
+            case.accepted_on = day
+        reasons = ", ".join(r.value for r in decision.reasons) or "无 none"
+        zh_items, en_items = decision.notice()
+        moves: list[tuple[CaseStatus, str]] = []
+        current = CaseStatus(case.status)
+        if current is CaseStatus.SUBMITTED:
+            moves.append(
+                (CaseStatus.UNDER_REVIEW, f"受理，自动核验第{round_}轮 accepted; checks round {round_}")
+            )
+        if decision.outcome == "auto_approved":
+            moves.append((CaseStatus.IN_PRODUCTION, "自动核验通过 all checks passed; approved by policy"))
+        elif decision.outcome == "needs_correction":
+            moves.append((CaseStatus.NEEDS_CORRECTION, f"需补正 corrections needed: {reasons}"))
+            case.clock_paused_on = day
+        elif decision.outcome == "rejected":
+            moves.append((CaseStatus.REJECTED, f"不予办理 rejected: {reasons}"))
+        for target, reason in moves:
+            uow.add(case.advance(target, actor=SYSTEM, reason=reason))
+        uow.add(case)
+        final = CaseStatus(case.status)
+        if final is not current:
+            uow.add(applicant_notice(case, final, str(round_), zh_items, en_items))
+        uow.commit()
+        return _state(uow.session, case_id)
+
+
+def applicant_notice(
+    case: Case, status: CaseStatus, occasion: str, zh_items: list[str], en_items: list[str]
+) -> Notification:
+    """The applicant's SMS for a status change, keyed so it is written once per status and round."""
+    from config.city import load_city
+
+    template = load_notice_templates().get(status)
+    station = load_city().station(case.station_id).name if case.station_id else "受理派出所"
+    body = (template or "{case_id}: {business}").format(
+        name=mask_name(case.applicant_name),
+        case_id=case.id,
+        business=BusinessType(case.business_type).label_zh,
+        items_zh="；".join(zh_items) + ("。" if zh_items else ""),
+        items_en=" ".join(en_items),
+        station=station,
+    )
+    return Notification(
+        key=f"notify:{case.id}:{status.value}:{occasion}",
+        case_id=case.id,
+        recipient=case.applicant_phone,
+        body=body,
+    )
+
+
+def resume_after_correction(
+    case_id: str, *, on: date | None = None, engine: Engine | None = None
+) -> CaseState:
+    """The applicant answered a correction request: back to review, clock running again, re-check."""
+    day = on or today()
+    with unit_of_work(engine) as uow:
+        case = uow.session.get(Case, case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        if CaseStatus(case.status) is not CaseStatus.NEEDS_CORRECTION:
+            return _state(uow.session, case_id)
+        if case.clock_paused_on is not None:
+            case.paused_days += max((day - case.clock_paused_on).days, 0)
+            case.clock_paused_on = None
+        case.outcome = None  # the next round of checks decides again
+        uow.add(
+            case, case.advance(CaseStatus.UNDER_REVIEW, actor="applicant", reason="已提交补正材料 corrected")
+        )
+        uow.commit()
+        return _state(uow.session, case_id)

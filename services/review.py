@@ -1,0 +1,150 @@
+"""The station review of a case: the form's masked summary, and what an accepted decision changes.
+
+Authentication, validation and the audit row are services/reviewers.py (`process_review_input`);
+this module builds what the reviewer sees and moves the case in the same transaction as the
+accepted review, so an accepted decision and its effect are saved together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import col, func, select
+
+from config.city import load_city, load_policy
+from config.settings import today
+from models.checks.result import CheckOutcome
+from models.decision import decide
+from models.reasons import ReasonCode
+from models.review import ReviewChoice, ValidatedDecision
+from models.review_summary import ReviewCase, render_review_summary
+from models.sla import clock_of, pause
+from models.status import CaseStatus
+from models.tables import Case, CasePublic, CheckResult, Review
+from services.processing import CaseState, applicant_notice, read_case_state
+from services.reviewers import process_review_input
+from storage.db import UnitOfWork, unit_of_work
+
+# Links in the form must outlive a reviewer's working day; they are still scoped to one document.
+REVIEW_LINK_TTL_SECONDS = 24 * 3600
+
+_KIND_ZH = {
+    "id_front": "身份证人像面 ID card (front)",
+    "id_back": "身份证国徽面 ID card (back)",
+    "photo": "证件照 photo",
+    "lease_contract": "租赁合同 lease",
+    "property_certificate": "不动产权证书 property certificate",
+    "labor_contract": "劳动合同 labour contract",
+    "business_license": "营业执照 business licence",
+    "lodging_certificate": "住宿证明 lodging certificate",
+    "enrollment_certificate": "在读证明 enrolment certificate",
+    "old_permit": "原居住证 old permit",
+}
+
+
+def latest_outcomes(case_id: str, engine: Engine | None = None) -> list[CheckOutcome]:
+    """The checks of the latest round, as stored (evidence already masked)."""
+    with unit_of_work(engine) as uow:
+        latest = uow.session.exec(
+            select(func.max(CheckResult.round)).where(CheckResult.case_id == case_id)
+        ).one()
+        rows = uow.session.exec(
+            select(CheckResult)
+            .where(CheckResult.case_id == case_id, CheckResult.round == latest)
+            .order_by(col(CheckResult.id))
+        ).all()
+    outcomes = []
+    for row in rows:
+        stored: dict[str, Any] = dict(row.evidence)
+        outcomes.append(
+            CheckOutcome(
+                check=row.check,
+                passed=row.passed,
+                reason=ReasonCode(row.reason_code) if row.reason_code else None,
+                evidence=stored.get("evidence", {}),
+                zh=str(stored.get("zh", "")),
+                en=str(stored.get("en", "")),
+                evaluated=bool(stored.get("evaluated", True)),
+            )
+        )
+    return outcomes
+
+
+def review_description(case_id: str, engine: Engine | None = None) -> str:
+    """The markdown shown above the review form: masked case, checks, deadline, document images."""
+    from services.document_links import document_links
+
+    outcomes = latest_outcomes(case_id, engine)
+    with unit_of_work(engine) as uow:
+        case = uow.session.get(Case, case_id)
+        if case is None:
+            raise KeyError(case_id)
+        public = CasePublic.of(case)
+        # The form is shown again after a refused submission: say why, above everything else.
+        last = uow.session.exec(
+            select(Review).where(Review.case_id == case_id).order_by(col(Review.id).desc())
+        ).first()
+    station = load_city().station(case.station_id).name if case.station_id else None
+    clock = clock_of(case.status, case.accepted_on, case.paused_days, case.clock_paused_on, today())
+    links = document_links(case_id, ttl_seconds=REVIEW_LINK_TTL_SECONDS, engine=engine)
+    return render_review_summary(
+        case=ReviewCase.of(public, station_name=station),
+        outcomes=outcomes,
+        decision=decide(outcomes, load_policy()),
+        deadline=clock.due_on,
+        days_left=clock.days_left,
+        document_links=[(_KIND_ZH.get(link.kind, link.kind), link.url, link.is_image) for link in links],
+        previous_error=last.refusal if last is not None and not last.accepted else None,
+    )
+
+
+def _target(case: Case, choice: ReviewChoice) -> CaseStatus:
+    if choice is ReviewChoice.REJECT:
+        return CaseStatus.REJECTED
+    if choice is ReviewChoice.REQUEST_CORRECTION:
+        return CaseStatus.NEEDS_CORRECTION
+    # 签注 (endorsement) issues no new card: an approved endorsement is done.
+    return CaseStatus.DONE if case.business_type == "endorse" else CaseStatus.IN_PRODUCTION
+
+
+def _apply(uow: UnitOfWork, case: Case, decision: ValidatedDecision) -> None:
+    """Inside the review's transaction: move the case as the reviewer decided, queue the SMS."""
+    target = _target(case, decision.choice)
+    reasons = ", ".join(r.value for r in decision.reason_codes) or "—"
+    uow.add(
+        case.advance(
+            target,
+            actor=decision.reviewer_id,
+            reason=f"审核：{decision.choice.label_zh} review: {decision.choice.value} ({reasons})",
+        )
+    )
+    if target is CaseStatus.NEEDS_CORRECTION:
+        case.clock_paused_on, case.paused_days = pause(case.clock_paused_on, case.paused_days, today())
+    catalogue_items = _items(decision)
+    round_ = len(uow.session.exec(select(Review.id).where(Review.case_id == case.id)).all()) + 1
+    uow.add(case, applicant_notice(case, target, f"review{round_}", *catalogue_items))
+
+
+def _items(decision: ValidatedDecision) -> tuple[list[str], list[str]]:
+    from config.city import load_reason_catalogue
+
+    catalogue = load_reason_catalogue()
+    zh = [f"{i}. {catalogue[code].zh}" for i, code in enumerate(decision.reason_codes, 1)]
+    en = [f"{i}. {catalogue[code].en}" for i, code in enumerate(decision.reason_codes, 1)]
+    return zh, en
+
+
+def apply_review_answer(
+    case_id: str,
+    raw: Mapping[str, Any],
+    *,
+    key: str,
+    at: datetime | None = None,
+    engine: Engine | None = None,
+) -> CaseState:
+    """Authenticate and validate a submitted form; if accepted, move the case — exactly once per key."""
+    process_review_input(case_id=case_id, raw=raw, key=key, at=at, on_accept=_apply, engine=engine)
+    return read_case_state(case_id, engine)
