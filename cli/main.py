@@ -31,12 +31,14 @@ app.add_typer(db_app, name="db")
 
 def _register_subcommands() -> None:
     """Commands that live in their own modules (each also usable as its own typer app)."""
+    from cli.overdue import overdue_command
     from cli.precheck import precheck_command
     from cli.reviewers import app as reviewers_app
     from cli.route import route
     from cli.shared_data import app as shared_data_app
 
     app.command("precheck")(precheck_command)
+    app.command("overdue")(overdue_command)
     app.command("route")(route)
     app.add_typer(shared_data_app, name="shared-data")
     app.add_typer(reviewers_app, name="reviewers")
@@ -265,6 +267,64 @@ def demo(
     # Piped output (make, CI logs) would otherwise be cut to 80 columns.
     wide = console if console.is_terminal else Console(width=160)
     run_demo(wide, cases=cases_count, seed=seed)
+
+
+@app.command()
+def correct(
+    case_id: Annotated[str, typer.Argument(help="Case waiting for correction (待补正)")],
+    docs: Annotated[list[str], typer.Option("--doc", help="KIND=FILE, e.g. id_back=back.jpg (repeatable)")],
+) -> None:
+    """补正 Upload corrected documents for a case; its flow run re-checks it."""
+    from models.package import DocumentKind
+    from services.correction import CorrectedFile, submit_correction
+
+    files = []
+    for item in docs:
+        kind, _, name = item.partition("=")
+        try:
+            files.append(CorrectedFile(DocumentKind(kind.strip()), Path(name).name, Path(name).read_bytes()))
+        except ValueError:
+            err_console.print(f"未知材料类型 unknown document kind {kind!r}")
+            raise typer.Exit(code=2) from None
+        except OSError as exc:
+            err_console.print(f"无法读取 cannot read {name}: {exc.strerror}")
+            raise typer.Exit(code=2) from None
+    try:
+        state = submit_correction(case_id, files)
+    except PackageRefused as exc:
+        for problem in exc.problems:
+            err_console.print(f"[{problem.code}] {problem.zh}\n    {problem.en}")
+        raise typer.Exit(code=1) from None
+    console.print(f"{case_id}: {state.status.label_zh} {state.status.value}（重新核验中 re-checking）")
+
+
+@app.command()
+def review(
+    case_id: Annotated[str, typer.Argument(help="Case waiting for review")],
+    reviewer: Annotated[str, typer.Option(help="Reviewer id from the roster")],
+    decision: Annotated[str, typer.Option(help="approve | reject | request_correction")],
+    reasons: Annotated[list[str] | None, typer.Option("--reason", help="Reason code (repeatable)")] = None,
+    comment: Annotated[str, typer.Option()] = "",
+    code: Annotated[str | None, typer.Option(help="One-time code (default: the current one)")] = None,
+) -> None:
+    """审核 Submit a review decision through Prefect, as the UI form does (for scripts and demos)."""
+    from models.reasons import ReasonCode
+    from models.review import ReviewChoice
+    from services.review_client import NotWaitingForReview, submit_review
+
+    try:
+        submit_review(
+            case_id,
+            reviewer_id=reviewer,
+            choice=ReviewChoice.parse(decision),
+            reason_codes=[ReasonCode(r) for r in reasons or []],
+            comment=comment,
+            one_time_code=code,
+        )
+    except (ValueError, NotWaitingForReview) as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(code=2) from None
+    console.print(f"已提交 submitted; the flow run checks the reviewer and the code ({case_id})")
 
 
 @app.command()

@@ -1,0 +1,135 @@
+"""补正: the applicant uploads corrected documents; the case goes back to review and is checked again.
+
+The files are distrusted exactly as at intake (type from the bytes, size caps). In one transaction the
+earlier file of each corrected kind is marked superseded (kept, never deleted), the new documents
+are added, the clock runs again, and the case moves 待补正 → 审核中 with its outcome cleared so the flow
+re-checks it. Then the suspended flow run is resumed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from config.settings import get_settings, today
+from models.package import DocumentKind, PackageProblem, PackageRefused
+from models.sla import resume
+from models.status import CaseStatus
+from models.tables import Case, Document
+from services.processing import CaseNotFound, CaseState, read_case_state
+from services.stack import prefect_api_url
+from storage.db import unit_of_work
+from storage.documents import content_hash, get_document_store
+from storage.filetype import ALLOWED_TYPES, sniff_type
+
+
+@dataclass(frozen=True)
+class CorrectedFile:
+    kind: DocumentKind
+    name: str
+    data: bytes
+
+
+def submit_correction(
+    case_id: str, files: list[CorrectedFile], *, resume_flow: bool = True, engine: Engine | None = None
+) -> CaseState:
+    """Store corrected documents for a case waiting for correction, and let its flow run continue."""
+    settings = get_settings()
+    problems: list[PackageProblem] = []
+    limit_mb = settings.max_file_bytes // 2**20
+    for item in files:
+        mime = sniff_type(item.data)
+        if not item.data or len(item.data) > settings.max_file_bytes or mime not in ALLOWED_TYPES:
+            problems.append(
+                PackageProblem(
+                    code="FILE_TYPE_NOT_ALLOWED",
+                    field=item.name,
+                    zh=f"{item.name}：仅接受不超过 {limit_mb} MB 的 JPEG、PNG 或 PDF 文件。",
+                    en=f"{item.name}: only JPEG, PNG or PDF up to {settings.max_file_bytes} bytes ({mime}).",
+                )
+            )
+    if not files:
+        problems.append(PackageProblem("PACKAGE_INVALID", "documents", "未提供补正材料。", "No files given."))
+    if problems:
+        raise PackageRefused(problems)
+
+    store = get_document_store()
+    for item in files:
+        store.put(item.data)
+    day = today()
+    with unit_of_work(engine) as uow:
+        case = uow.session.get(Case, case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        if CaseStatus(case.status) is not CaseStatus.NEEDS_CORRECTION:
+            raise PackageRefused(
+                [
+                    PackageProblem(
+                        "PACKAGE_INVALID",
+                        "case",
+                        f"案件当前状态为「{CaseStatus(case.status).label_zh}」，无需补正。",
+                        f"Case is {case.status}; no correction is awaited.",
+                    )
+                ]
+            )
+        kinds = {item.kind.value for item in files}
+        earlier = {
+            (d.kind, d.content_hash): d
+            for d in uow.session.exec(select(Document).where(Document.case_id == case_id))
+        }
+        for document in earlier.values():
+            if document.kind in kinds and not document.superseded:
+                document.superseded = True
+                uow.add(document)
+        for item in files:
+            same = earlier.get((item.kind.value, content_hash(item.data)))
+            if same is not None:  # the very same file uploaded again: it is current once more
+                same.superseded = False
+                uow.add(same)
+                continue
+            uow.add(
+                Document(
+                    case_id=case_id,
+                    kind=item.kind.value,
+                    original_name=item.name[:120],
+                    content_hash=content_hash(item.data),
+                    sniffed_type=sniff_type(item.data),
+                    size_bytes=len(item.data),
+                )
+            )
+        case.clock_paused_on, case.paused_days = resume(case.clock_paused_on, case.paused_days, day)
+        case.outcome = None  # the flow checks the case again
+        back = case.advance(CaseStatus.UNDER_REVIEW, actor="applicant", reason="已提交补正材料 corrected")
+        uow.add(case, back)
+        flow_run_id = case.flow_run_id
+        uow.commit()
+    if resume_flow and flow_run_id:
+        _resume(flow_run_id, sorted(kinds))
+    return read_case_state(case_id, engine)
+
+
+def _resume(flow_run_id: str, kinds: list[str], *, patience: float = 60) -> None:
+    """Resume the suspended run; it may still be on its way to suspending, so wait a little."""
+    from prefect.exceptions import ObjectNotFound
+    from prefect.flow_runs import NotPausedError, resume_flow_run
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    api_url = prefect_api_url()
+    if api_url is None:
+        return
+    deadline = time.monotonic() + patience
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        while True:
+            try:
+                resume_flow_run(UUID(flow_run_id), run_input={"kinds": kinds})
+                return
+            except NotPausedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(2)
+            except ObjectNotFound:
+                return
