@@ -8,9 +8,7 @@ re-checks it. Then the suspended flow run is resumed.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from uuid import UUID
 
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -20,6 +18,7 @@ from models.package import DocumentKind, PackageProblem, PackageRefused
 from models.sla import resume
 from models.status import CaseStatus
 from models.tables import Case, Document
+from services.dispatch import resume_when_paused
 from services.processing import CaseNotFound, CaseState, read_case_state
 from services.stack import prefect_api_url
 from storage.db import unit_of_work
@@ -107,29 +106,6 @@ def submit_correction(
         uow.add(case, back)
         flow_run_id = case.flow_run_id
         uow.commit()
-    if resume_flow and flow_run_id:
-        _resume(flow_run_id, sorted(kinds))
+    if resume_flow and flow_run_id and prefect_api_url() is not None:
+        resume_when_paused(flow_run_id, {"kinds": sorted(kinds)})
     return read_case_state(case_id, engine)
-
-
-def _resume(flow_run_id: str, kinds: list[str], *, patience: float = 60) -> None:
-    """Resume the suspended run; it may still be on its way to suspending, so wait a little."""
-    from prefect.exceptions import ObjectNotFound
-    from prefect.flow_runs import NotPausedError, resume_flow_run
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    api_url = prefect_api_url()
-    if api_url is None:
-        return
-    deadline = time.monotonic() + patience
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        while True:
-            try:
-                resume_flow_run(UUID(flow_run_id), run_input={"kinds": kinds})
-                return
-            except NotPausedError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(2)
-            except ObjectNotFound:
-                return

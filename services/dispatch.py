@@ -47,3 +47,28 @@ def flow_run_ui_url(flow_run_id: str | None) -> str | None:
     if not flow_run_id or not api_url:
         return None
     return f"{api_url.removesuffix('/api')}/runs/flow-run/{flow_run_id}"
+
+
+def resume_when_paused(flow_run_id: str, run_input: dict[str, object], *, patience: float = 90) -> None:
+    """Resume a suspended flow run with input. A run that has just recorded its outcome may still be
+    on its way to suspending, so wait for it a little before giving up."""
+    import time
+    from uuid import UUID
+
+    from prefect.exceptions import NotPausedError
+    from prefect.flow_runs import resume_flow_run
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    api_url = prefect_api_url()
+    if api_url is None:
+        raise PrefectUnavailable("No Prefect API: start one with `rongju up` (or set PREFECT_API_URL).")
+    deadline = time.monotonic() + patience
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        while True:
+            try:
+                resume_flow_run(UUID(flow_run_id), run_input=run_input)
+                return
+            except NotPausedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)

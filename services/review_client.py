@@ -6,11 +6,11 @@ Used by `rongju review` (scripts, the unattended demo) and the tests; a person u
 from __future__ import annotations
 
 from collections.abc import Sequence
-from uuid import UUID
 
 from models.reasons import ReasonCode
 from models.review import ReviewChoice
 from models.review_form import form_option
+from services.dispatch import resume_when_paused
 from services.processing import read_case_state
 from services.reviewers import current_code
 from services.stack import prefect_api_url
@@ -30,9 +30,6 @@ def submit_review(
     one_time_code: str | None = None,
 ) -> None:
     """Resume the case's suspended flow run with a review form. The flow authenticates it."""
-    from prefect.flow_runs import resume_flow_run
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
     state = read_case_state(case_id)
     api_url = prefect_api_url()
     if not state.awaits_review or state.flow_run_id is None or api_url is None:
@@ -46,5 +43,4 @@ def submit_review(
         "reviewer_id": reviewer_id,
         "one_time_code": one_time_code or current_code(reviewer_id),
     }
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        resume_flow_run(UUID(state.flow_run_id), run_input=answer)
+    resume_when_paused(state.flow_run_id, answer)
