@@ -8,105 +8,31 @@ applicant would see. Ends with a scan of Prefect's own database for personal dat
 from __future__ import annotations
 
 import json
-import socket
 import sqlite3
-import time
-from collections.abc import Callable, Iterator
-from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from stackfixture import Stack, wait_until
 
-from config.settings import get_settings
 from models.package import DocumentKind
 from models.reasons import ReasonCode
 from models.review import ReviewChoice
 from models.status import CaseStatus
 from models.tables import CheckResult, Review
-from samplecity.city import generate_city
 from services.correction import CorrectedFile, submit_correction
 from services.dispatch import start_case_flow
 from services.intake import submit_folder
 from services.processing import read_case_state
 from services.review_client import submit_review
-from services.stack import StackState, start_stack, stop_processes
 from storage.db import unit_of_work
-from storage.shared_data import import_snapshot
 
-TODAY = date(2026, 11, 27)
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Stack:
-    def __init__(self, data_dir: Path, state: StackState, city: Path) -> None:
-        self.data_dir = data_dir
-        self.state = state
-        self.city = city
-        self.expected = json.loads((city / "expected.json").read_text(encoding="utf-8"))["cases"]
-
-    def package(self, scenario: str) -> Path:
-        for folder in sorted((self.city / "cases").iterdir()):
-            sid = json.loads((folder / "application.json").read_text(encoding="utf-8"))["submission_id"]
-            if self.expected[sid]["scenario"] == scenario:
-                return folder
-        raise LookupError(scenario)
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    data_dir = tmp_path_factory.mktemp("stack") / "var"
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {
-            "RONGJU_DATA_DIR": str(data_dir),
-            "RONGJU_TODAY": TODAY.isoformat(),
-            "RONGJU_API_PORT": str(api_port := _free_port()),
-            "RONGJU_API_URL": f"http://127.0.0.1:{api_port}",
-            "PREFECT_WORKER_QUERY_SECONDS": "1",
-        }.items():
-            mp.setenv(name, value)
-        mp.delenv("PREFECT_API_URL", raising=False)
-        get_settings.cache_clear()
-        city = data_dir.parent / "city"
-        generate_city(city, residents=300, cases=13, seed=3, today=TODAY)
-        import_snapshot(city / "shared-data")
-        (data_dir / "shared-data").symlink_to(city / "shared-data")
-        state = start_stack(port=_free_port(), progress=lambda _line: None)
-        try:
-            yield Stack(data_dir, state, city)
-        finally:
-            stop_processes(state)
-            get_settings.cache_clear()
-
-
-@pytest.fixture
-def on_stack(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Stack:
-    """Point this test's settings at the stack's data folder."""
-    monkeypatch.setenv("RONGJU_DATA_DIR", str(stack.data_dir))
-    monkeypatch.setenv("RONGJU_TODAY", TODAY.isoformat())
-    get_settings.cache_clear()
-    return stack
-
-
-def _wait(what: str, done: Callable[[], bool], timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if done():
-            return
-        time.sleep(1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _submit(stack: Stack, scenario: str) -> str:
     result = submit_folder(stack.package(scenario))
     start_case_flow(result.case_id, result.business_type)
-    _wait(f"{scenario} to leave automated processing", lambda: _left_automation(result.case_id))
+    wait_until(f"{scenario} to leave automated processing", lambda: _left_automation(result.case_id))
     return result.case_id
 
 
@@ -136,18 +62,18 @@ def test_review_refuses_another_station_then_accepts_the_right_reviewer(on_stack
     assert state.awaits_review and state.station_id
     outsider = "r-wuhou-yulin-1" if state.station_id != "wuhou-yulin" else "r-wuhou-jitou-1"
     submit_review(case_id, reviewer_id=outsider, choice=ReviewChoice.APPROVE)
-    _wait("the refused review to be recorded", lambda: read_case_state(case_id).review_attempts == 1)
+    wait_until("the refused review to be recorded", lambda: read_case_state(case_id).review_attempts == 1)
     state = read_case_state(case_id)
     assert state.awaits_review  # asked again
     with unit_of_work() as uow:
         refused = uow.session.exec(select(Review).where(Review.case_id == case_id)).one()
     assert not refused.accepted and refused.refusal and "派出所" in refused.refusal
 
-    _wait("the flow to suspend again", lambda: _suspended(on_stack, state.flow_run_id))
+    wait_until("the flow to suspend again", lambda: _suspended(on_stack, state.flow_run_id))
     submit_review(
         case_id, reviewer_id=f"r-{state.station_id}-1", choice=ReviewChoice.APPROVE, comment="已核实"
     )
-    _wait("approval", lambda: read_case_state(case_id).status is CaseStatus.IN_PRODUCTION)
+    wait_until("approval", lambda: read_case_state(case_id).status is CaseStatus.IN_PRODUCTION)
 
 
 def test_correction_loop_rechecks_the_new_file(on_stack: Stack) -> None:
@@ -163,9 +89,9 @@ def test_correction_loop_rechecks_the_new_file(on_stack: Stack) -> None:
     )
     # A readable file of the same kind, from another applicant's package: the file gate passes now.
     donor = next(on_stack.package("local_hukou").glob(f"{broken['kind']}.*"))
-    _wait("the flow to suspend for the correction", lambda: _suspended(on_stack, state.flow_run_id))
+    wait_until("the flow to suspend for the correction", lambda: _suspended(on_stack, state.flow_run_id))
     submit_correction(case_id, [CorrectedFile(DocumentKind(broken["kind"]), donor.name, donor.read_bytes())])
-    _wait(
+    wait_until(
         "the second round of checks",
         lambda: _left_automation(case_id) and read_case_state(case_id).check_round == 2,
     )

@@ -1,0 +1,50 @@
+"""Fixtures of the end-to-end tests: a real local Prefect stack (server, work pool, deployment,
+process worker), started once per test module on free ports with its own data folder and a small
+rendered sample city whose shared-data snapshot is indexed; `on_stack` points a test at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from stackfixture import TODAY, Stack, free_port
+
+from config.settings import get_settings
+from samplecity.city import generate_city
+from services.stack import start_stack, stop_processes
+from storage.shared_data import import_snapshot
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("stack") / "var"
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in {
+            "RONGJU_DATA_DIR": str(data_dir),
+            "RONGJU_TODAY": TODAY.isoformat(),
+            "RONGJU_API_PORT": str(api_port := free_port()),
+            "RONGJU_API_URL": f"http://127.0.0.1:{api_port}",
+            "PREFECT_WORKER_QUERY_SECONDS": "1",
+        }.items():
+            mp.setenv(name, value)
+        mp.delenv("PREFECT_API_URL", raising=False)
+        get_settings.cache_clear()
+        city = data_dir.parent / "city"
+        generate_city(city, residents=300, cases=13, seed=3, today=TODAY)
+        import_snapshot(city / "shared-data")
+        (data_dir / "shared-data").symlink_to(city / "shared-data")
+        state = start_stack(port=free_port(), progress=lambda _line: None)
+        try:
+            yield Stack(data_dir, state, city)
+        finally:
+            stop_processes(state)
+            get_settings.cache_clear()
+
+
+@pytest.fixture
+def on_stack(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Stack:
+    """Point this test's settings at the stack's data folder."""
+    monkeypatch.setenv("RONGJU_DATA_DIR", str(stack.data_dir))
+    monkeypatch.setenv("RONGJU_TODAY", TODAY.isoformat())
+    get_settings.cache_clear()
+    return stack
