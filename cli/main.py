@@ -260,13 +260,19 @@ def sample_city(
 def demo(
     cases_count: Annotated[int, typer.Option("--cases", min=1)] = 40,
     seed: Annotated[int, typer.Option()] = 7,
+    auto_review: Annotated[
+        bool, typer.Option("--auto-review", help="A scripted reviewer decides; exit when all cases end")
+    ] = False,
+    keep_running: Annotated[
+        bool, typer.Option("--keep-running/--exit", help="Stay up for reviewers until Ctrl-C")
+    ] = True,
 ) -> None:
-    """演示 Generate a sample city, submit its cases and show where each one stands."""
+    """演示 Sample city → Prefect → every case through the flow; reviewers decide in the Prefect UI."""
     from cli.demo import run_demo
 
     # Piped output (make, CI logs) would otherwise be cut to 80 columns.
-    wide = console if console.is_terminal else Console(width=160)
-    run_demo(wide, cases=cases_count, seed=seed)
+    wide = console if console.is_terminal else Console(width=170)
+    run_demo(wide, cases=cases_count, seed=seed, auto_review=auto_review, keep_running=keep_running)
 
 
 @app.command()

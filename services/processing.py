@@ -183,25 +183,3 @@ def applicant_notice(
         recipient=case.applicant_phone,
         body=body,
     )
-
-
-def resume_after_correction(
-    case_id: str, *, on: date | None = None, engine: Engine | None = None
-) -> CaseState:
-    """The applicant answered a correction request: back to review, clock running again, re-check."""
-    day = on or today()
-    with unit_of_work(engine) as uow:
-        case = uow.session.get(Case, case_id)
-        if case is None:
-            raise CaseNotFound(case_id)
-        if CaseStatus(case.status) is not CaseStatus.NEEDS_CORRECTION:
-            return _state(uow.session, case_id)
-        if case.clock_paused_on is not None:
-            case.paused_days += max((day - case.clock_paused_on).days, 0)
-            case.clock_paused_on = None
-        case.outcome = None  # the next round of checks decides again
-        uow.add(
-            case, case.advance(CaseStatus.UNDER_REVIEW, actor="applicant", reason="已提交补正材料 corrected")
-        )
-        uow.commit()
-        return _state(uow.session, case_id)

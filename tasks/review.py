@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from prefect import get_run_logger, task
+from prefect import get_client, get_run_logger, task
+from prefect.input.run_input import keyset_from_base_key
 from prefect.runtime import flow_run
 
 from services.processing import CaseState
@@ -21,6 +23,22 @@ def summarise_for_review(case_id: str) -> str:
 @task(**STEP)
 def record_review_decision(case_id: str, answer: dict[str, Any], pause_key: str) -> CaseState:
     """Authenticate the reviewer and apply the decision once; a refused form is recorded and asked again."""
-    state = apply_review_answer(case_id, answer, key=f"{flow_run.get_id()}:{pause_key}")
+    run_id = flow_run.get_id()
+    state = apply_review_answer(
+        case_id, answer, key=f"{run_id}:{pause_key}", at=_submitted_at(run_id, pause_key)
+    )
     get_run_logger().info("review recorded; case now %s", state.status.value)
     return state
+
+
+def _submitted_at(run_id: str | None, pause_key: str) -> datetime | None:
+    """When the reviewer submitted the form (Prefect's server stamps the stored input): the one-time
+    code is checked against that moment, not against when a busy worker got round to this run."""
+    if not run_id:
+        return None
+    response_key = keyset_from_base_key(f"suspended-{pause_key}")["response"]
+    with get_client(sync_client=True) as client:
+        stored = client.filter_flow_run_input(
+            flow_run_id=run_id, key_prefix=response_key, limit=1, exclude_keys=set()
+        )
+    return stored[0].created if stored else None
