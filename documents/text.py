@@ -1,0 +1,632 @@
+"""Shared helpers for text read from documents: normalising OCR output, dates, numbers, labelled values.
+
+Everything here is pure string code. OCR and PDF text layers disagree about the surface of the same
+words — full-width digits (RapidOCR), spaces between every CJK character (tesseract chi_sim),
+（ read as 〈 or (, ： read as : or dropped — so every parser works on `normalise_ocr_text` output and
+keys on the *words* of a label, never on its punctuation. Digits are matched with `[0-9]`, not `\\d`,
+which would also accept other scripts' digits.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from rapidfuzz import fuzz
+from stdnum.cn import ric, uscc
+
+from models.checks.facts import Fact
+
+# --- normalisation -------------------------------------------------------------------------------
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Characters that may sit next to CJK text without a real space between them: CJK punctuation too.
+_CJKP = _CJK + "\u3000-\u303f\uff00-\uffef（）：，。；、"
+_OPEN = "〈《「『【〔［([<{"
+_CLOSE = "〉》」』】〕］)]>}"
+_BRACKETS = str.maketrans({**dict.fromkeys(_OPEN, "（"), **dict.fromkeys(_CLOSE, "）")})
+_SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJKP}])[ \t]+|[ \t]+(?=[{_CJKP}])")
+
+
+def normalise_ocr_text(s: str) -> str:
+    """One surface for OCR and PDF text: NFKC, one bracket and colon form, no spaces inside CJK text.
+
+    NFKC turns full-width digits and letters into ASCII and Kangxi radicals into ordinary ideographs;
+    every bracket shape OCR confuses (〈《【[( …) becomes （）; ASCII ':' ',' ';' become ：，；
+    except between digits (3,500 and 12:30 keep theirs); spaces next to a CJK character go (tesseract
+    puts one between every ideograph), spaces between Latin words and digits stay.
+    """
+    s = unicodedata.normalize("NFKC", s).translate(_BRACKETS)
+    s = re.sub(r"(?<![0-9]):|:(?![0-9])|∶|﹕", "：", s)
+    s = re.sub(r"(?<![0-9]),|,(?![0-9])", "，", s)
+    s = s.replace(";", "；")
+    s = re.sub(r"[ \t\u00a0]+", " ", s)
+    s = _SPACE_NEAR_CJK.sub("", s)
+    return s.strip()
+
+
+# --- wrapped lines -------------------------------------------------------------------------------
+
+# Words that start a new field or clause on any document kind we read. A line starting with one of
+# them is a new logical line; any other line continues the one before (a wrapped paragraph or value).
+LABEL_WORDS: tuple[str, ...] = (
+    "甲方", "乙方", "出租方", "出租人", "承租方", "承租人", "房屋出租人", "房屋承租人", "房东", "租客",
+    "身份证号码", "身份证号", "证件号码", "公民身份号码", "证件类型", "联系电话", "电话", "日期", "签订日期",
+    "房屋坐落", "坐落", "房屋地址", "房屋座落", "地址", "住所", "注册地址", "经营场所", "营业场所",
+    "租赁期限", "租期", "租赁起止日期", "租赁期", "月租金", "每月租金", "租金标准", "租金", "押金",
+    "租赁登记备案号", "备案号", "登记备案号", "用人单位", "劳动者", "统一社会信用代码", "信用代码",
+    "名称", "类型", "法定代表人", "经营者", "负责人", "注册资本", "成立日期", "营业期限", "经营范围",
+    "登记机关", "权利人", "共有情况", "不动产单元号", "权利类型", "权利性质", "用途", "面积", "使用期限",
+    "姓名", "性别", "民族", "出生", "学号", "专业", "学院", "入学时间", "入学日期", "证明单位", "证件编号",
+    "居住地址", "签发机关", "签发日期", "有效期限", "卡号", "证号", "编号", "兹证明", "兹有", "特此证明",
+    "工作岗位", "工作地点", "合同期限", "劳动报酬", "房屋用途", "建筑面积", "签字", "盖章",
+)  # fmt: skip
+_CN_NUMERAL = "一二三四五六七八九十百零〇"
+_CLAUSE_MARK = re.compile(
+    rf"^(第[{_CN_NUMERAL}0-9]+[条章款项]|[{_CN_NUMERAL}]{{1,3}}[、.，]|[0-9]{{1,2}}[、.．]"
+    rf"|（[{_CN_NUMERAL}0-9]{{1,3}}）|[{_CJK}]{{1,8}}（[{_CJK}]{{1,6}}）：|[{_CJK}]{{2,8}}：)"
+)
+_LABEL_START = tuple(sorted(LABEL_WORDS, key=len, reverse=True))
+
+
+def starts_new_line(line: str) -> bool:
+    """True when a (normalised) line begins a field or clause rather than continuing a wrapped one."""
+    line = line.lstrip()
+    return bool(_CLAUSE_MARK.match(line)) or line.startswith(_LABEL_START)
+
+
+def join_wrapped_lines(lines: Sequence[str]) -> list[str]:
+    """Normalised logical lines: a line that does not start with a label or clause word continues the
+    previous one (a wrapped address, a paragraph). Blank lines are dropped.
+
+    Decided by words, not punctuation: OCR drops or mangles the colon after a label, and wraps happen
+    anywhere, so the only reliable signal is whether the line begins with a label or clause marker.
+    """
+    return [text for text, _ in join_wrapped_lines_with_sources(lines)]
+
+
+def join_wrapped_lines_with_sources(lines: Sequence[str]) -> list[tuple[str, list[int]]]:
+    """Like join_wrapped_lines, also giving the indexes of the input lines each logical line came from
+    (so a caller can carry OCR line confidences over to the joined lines)."""
+    out: list[tuple[str, list[int]]] = []
+    normalised = [normalise_ocr_text(raw) for raw in lines]
+    lengths = sorted(len(line) for line in normalised if line)
+    # A wrapped line runs to the right margin; a line much shorter than the document's typical line
+    # (a title, a letterhead, a table cell) ended where its author ended it. Full width: 80th percentile.
+    short = 0.6 * lengths[int(len(lengths) * 0.8)] if lengths else 0
+    previous = ""
+    for i, line in enumerate(normalised):
+        if not line:
+            continue
+        wrapped = len(previous) >= short
+        previous = line
+        if out and wrapped and not starts_new_line(line):
+            text, sources = out[-1]
+            out[-1] = (text + line, [*sources, i])
+        else:
+            out.append((line, [i]))
+    return out
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+_CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+              "七": 7, "八": 8, "九": 9}  # fmt: skip
+_SEP = r"\s*(?:年|[.\-/．])\s*"
+_NUM_DATE = re.compile(
+    rf"(?<![0-9])((?:19|20)[0-9]{{2}}){_SEP}([0-9]{{1,2}})\s*(?:月|[.\-/．])\s*([0-9]{{1,2}})(?![0-9])\s*日?"
+)
+_CN_DATE = re.compile(
+    r"([〇零○O一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,4})\s*日"
+)
+
+
+def _cn_small(text: str) -> int | None:
+    """一..三十一 as written in dates (十二, 二十, 三十一); None otherwise."""
+    if "十" not in text:
+        return _CN_DIGITS.get(text) if len(text) == 1 else None
+    tens, _, ones = text.partition("十")
+    t = 1 if tens == "" else _CN_DIGITS.get(tens)
+    o = 0 if ones == "" else _CN_DIGITS.get(ones)
+    if t is None or o is None or len(tens) > 1 or len(ones) > 1:
+        return None
+    return t * 10 + o
+
+
+def _make_date(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+_DATE_LOOKALIKE = re.compile(r"(?<=[0-9年月])[oOD]|[oOD](?=[0-9]*[年月日.\-/])")
+_DATE_LOOKALIKE_1 = re.compile(r"(?<=[0-9年月])[lI|]|[lI|](?=[0-9]*[年月日])")
+
+
+def _iter_dates(s: str) -> list[tuple[int, date]]:
+    s = normalise_ocr_text(s)
+    # OCR reads 0 as o/O/D and 1 as l/I next to digits: 2015年07月3o日.
+    s = _DATE_LOOKALIKE_1.sub("1", _DATE_LOOKALIKE.sub("0", s))
+    found: list[tuple[int, date]] = []
+    for m in _NUM_DATE.finditer(s):
+        d = _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if d is not None:
+            found.append((m.start(), d))
+    for m in _CN_DATE.finditer(s):
+        y = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))
+        month, day = _cn_small(m.group(2)), _cn_small(m.group(3))
+        if month is not None and day is not None:
+            d = _make_date(y, month, day)
+            if d is not None:
+                found.append((m.start(), d))
+    return sorted(found, key=lambda pair: pair[0])
+
+
+def find_dates(s: str) -> list[date]:
+    """Every date written in s, in reading order (2026年3月5日, 2026.03.05, 2026-3-5, 二〇二六年三月五日)."""
+    return [d for _, d in _iter_dates(s)]
+
+
+def parse_date(s: str) -> date | None:
+    """The first date written in s, or None (impossible dates such as 2026-02-30 are not dates)."""
+    found = _iter_dates(s)
+    return found[0][1] if found else None
+
+
+# --- identifiers ---------------------------------------------------------------------------------
+
+# What OCR commonly reads instead of a digit inside a run of digits.
+_DIGIT_LOOKALIKES = str.maketrans(
+    {"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "|": "1", "i": "1", "!": "1",
+     "Z": "2", "z": "2", "S": "5", "s": "5", "B": "8", "b": "6", "G": "6", "g": "9", "x": "X"}
+)  # fmt: skip
+_ID_RUN = re.compile(r"[0-9OoDQIl|i!ZzSsBbGgXx][0-9OoDQIl|i!ZzSsBbGgXx ]*")
+
+
+def _windows(run: str, width: int) -> Iterable[str]:
+    for start in range(len(run) - width + 1):
+        yield run[start : start + width]
+
+
+def find_id_numbers(s: str) -> list[str]:
+    """Valid 18-character citizen ID numbers (GB 11643) in s, in order, without duplicates.
+
+    Tolerates spaces inside the number and common OCR look-alikes (O→0, l→1, S→5, x→X). Only numbers
+    passing stdnum.cn.ric.is_valid (region, birth date and check character) are returned: a misread
+    digit makes the number disappear rather than become a different valid-looking number.
+    """
+    s = unicodedata.normalize("NFKC", s)
+    found: list[str] = []
+    for m in _ID_RUN.finditer(s):
+        run = m.group(0).replace(" ", "").translate(_DIGIT_LOOKALIKES)
+        if sum(c.isdigit() for c in run) < 17:
+            continue
+        for window in _windows(run, 18):
+            if ric.is_valid(window) and window not in found:
+                found.append(window)
+    return found
+
+
+_USCC_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "S": "5", "Z": "2", "V": "U", "|": "1"})
+_USCC_RUN = re.compile(r"[0-9A-Za-z|][0-9A-Za-z| ]*")
+
+
+def find_uscc(s: str) -> list[str]:
+    """Valid unified social credit codes (GB 32100) in s, in order, tolerant of spaces and of letters
+    the code's alphabet excludes (I, O, S, V, Z are read as 1, 0, 5, U, 2)."""
+    s = unicodedata.normalize("NFKC", s)
+    found: list[str] = []
+    for m in _USCC_RUN.finditer(s):
+        run = m.group(0).replace(" ", "").upper().translate(_USCC_LOOKALIKES)
+        if len(run) < 18:
+            continue
+        for window in _windows(run, 18):
+            if uscc.is_valid(window) and window not in found:
+                found.append(window)
+    return found
+
+
+# --- money ---------------------------------------------------------------------------------------
+
+_UPPER_DIGITS = {"零": 0, "〇": 0, "壹": 1, "贰": 2, "貳": 2, "叁": 3, "參": 3, "肆": 4, "伍": 5, "陆": 6,
+                 "陸": 6, "柒": 7, "捌": 8, "玖": 9, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+                 "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
+_UPPER_UNITS = {"拾": 10, "十": 10, "佰": 100, "百": 100, "仟": 1000, "千": 1000}
+_ARABIC_AMOUNT = re.compile(r"(?:[¥￥]\s*([0-9][0-9,]*(?:\.[0-9]+)?)|([0-9][0-9,]*(?:\.[0-9]+)?)\s*(万?)元)")
+_UPPER_AMOUNT = re.compile(r"([零〇壹贰貳叁參肆伍陆陸柒捌玖拾佰仟万萬一二两三四五六七八九十百千]+)[元圆]")
+
+
+def chinese_amount(text: str) -> int | None:
+    """叁仟伍佰 -> 3500, 壹万零捌佰 -> 10800, 五百 -> 500; None when text is not a numeral."""
+    text = text.replace("萬", "万")
+    total, section, digit = 0, 0, None
+    for ch in text:
+        if ch in _UPPER_DIGITS:
+            digit = _UPPER_DIGITS[ch]
+        elif ch in _UPPER_UNITS:
+            section += (1 if digit is None else digit) * _UPPER_UNITS[ch]
+            digit = None
+        elif ch == "万":
+            total += (section + (digit or 0)) * 10000
+            section, digit = 0, None
+        else:
+            return None
+    value = total + section + (digit or 0)
+    return value if value > 0 else None
+
+
+def parse_amount_yuan(s: str) -> int | None:
+    """Whole yuan in s: 3500元, ¥3,500.00, 1.2万元, 人民币叁仟伍佰元整; Arabic digits preferred."""
+    s = normalise_ocr_text(s)
+    m = _ARABIC_AMOUNT.search(s)
+    if m:
+        raw = (m.group(1) or m.group(2)).replace(",", "")
+        try:
+            value = float(raw)
+        except ValueError:
+            value = None
+        if value is not None:
+            if m.group(3):
+                value *= 10000
+            return round(value)
+    m = _UPPER_AMOUNT.search(s)
+    if m:
+        return chinese_amount(m.group(1))
+    return None
+
+
+# --- labelled values -----------------------------------------------------------------------------
+
+# Separators OCR produces between a label and its value (after normalise_ocr_text most are ：or （）).
+_LEAD_SEP = re.compile(r"^[\s：:;；，,.。、|_\-—~“”\"'‘’]+")
+_ROLE_TAG = re.compile(rf"^（[{_CJK}]{{1,6}}）?|^[{_CJK}]{{1,6}}）")
+# Role words OCR leaves when it drops the brackets around them: 出租方甲方：张三.
+_BARE_ROLES = ("甲方", "乙方", "丙方", "出租人", "承租人", "出租方", "承租方", "签字", "盖章", "签章")
+# Words of a compound label left in front of the value: 乙方（劳动者）姓名 欧阳晓明.
+_FIELD_WORDS = ("姓名", "名称", "名字")
+STOP_LABELS: tuple[str, ...] = tuple(
+    sorted(
+        {
+            *LABEL_WORDS,
+            "性别",
+            "联系方式",
+            "手机",
+            "工作单位",
+            "户籍地址",
+            "户籍",
+            "证件号",
+            "身份证",
+        },
+        key=len,
+        reverse=True,
+    )
+)
+# partial_ratio below this is not the label: a 4-character label with one character wrong scores 75;
+# labels shorter than 4 characters are only matched exactly (one wrong character is a different word).
+FUZZY_LABEL_MIN = 75.0
+
+
+def _strip_lead(value: str) -> str:
+    for _ in range(3):
+        before = value
+        value = _LEAD_SEP.sub("", value)
+        value = _ROLE_TAG.sub("", value) if value.startswith("（") or _ROLE_TAG.match(value) else value
+        for word in _FIELD_WORDS:
+            if value.startswith(word) and len(value) > len(word):
+                value = value[len(word) :]
+        for role in _BARE_ROLES:
+            if value.startswith(role) and len(value) > len(role):
+                rest = value[len(role) :]
+                if rest[:1] in "：:（）" or _LEAD_SEP.match(rest):
+                    value = rest
+        if value == before:
+            break
+    return value.strip()
+
+
+def cut_at_labels(value: str, stop_labels: Sequence[str] = STOP_LABELS, *, skip: int = 0) -> str:
+    """value up to the first stop label found at or after position `skip` (a second field on the line)."""
+    cut = len(value)
+    for label in stop_labels:
+        pos = value.find(label, skip)
+        if 0 < pos < cut:
+            cut = pos
+    return value[:cut].rstrip(" ：:，,；;（“”\"'‘’")
+
+
+def _find_label(line: str, labels: Sequence[str], fuzzy: bool) -> tuple[int, float] | None:
+    """End offset of the first label found in line and the certainty of the match."""
+    best: tuple[int, int, float] | None = None  # (start, end, certainty)
+    for label in labels:
+        pos = line.find(label)
+        if pos >= 0 and (best is None or pos < best[0] or (pos == best[0] and pos + len(label) > best[1])):
+            best = (pos, pos + len(label), 1.0)
+    if best is not None:
+        return best[1], best[2]
+    if not fuzzy:
+        return None
+    for label in labels:
+        if len(label) < 4:
+            continue
+        align = fuzz.partial_ratio_alignment(label, line[: len(label) + 12])
+        if align is not None and align.score >= FUZZY_LABEL_MIN:
+            certainty = 0.6 + 0.3 * (align.score - FUZZY_LABEL_MIN) / (100 - FUZZY_LABEL_MIN)
+            # The alignment may stop short of a misread last character (代玛): the label is as long as
+            # the label, so the value starts after that many characters.
+            end = max(align.dest_end, min(len(line), align.dest_start + len(label)))
+            if best is None or certainty > best[2]:
+                best = (align.dest_start, end, certainty)
+    return (best[1], best[2]) if best is not None else None
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """A value found after a label: where it was and how sure the label match is."""
+
+    value: str
+    certainty: float  # 1.0 exact label on the same line; 0.85 value on the next line; lower when fuzzy
+    line: int  # index of the line holding the value
+    label_line: int  # index of the line holding the label
+
+
+def iter_labelled(
+    lines: Sequence[str],
+    labels: Sequence[str],
+    *,
+    stop_labels: Sequence[str] = STOP_LABELS,
+    fuzzy: bool = True,
+) -> Iterator[Labelled]:
+    """Every value written after one of `labels`, exact matches first (in line order), then fuzzy ones.
+
+    A label standing alone at the end of its line takes the next line as its value (tables, forms).
+    Callers take the first candidate that passes their own validation (a name, an address).
+    """
+    labels = sorted(labels, key=len, reverse=True)
+    normalised = [normalise_ocr_text(line) for line in lines]
+    for use_fuzzy in (False, True) if fuzzy else (False,):
+        for i, line in enumerate(normalised):
+            hit = _find_label(line, labels, use_fuzzy)
+            if hit is None:
+                continue
+            end, certainty = hit
+            value = cut_at_labels(_strip_lead(line[end:]), stop_labels)
+            if value:
+                yield Labelled(value, certainty, i, i)
+            elif i + 1 < len(normalised):
+                nxt = normalised[i + 1]
+                if nxt and not nxt.startswith((*stop_labels, *labels)) and not starts_new_line(nxt):
+                    value = cut_at_labels(_strip_lead(nxt), stop_labels)
+                    if value:
+                        yield Labelled(value, certainty * 0.85, i + 1, i)
+
+
+def value_after_label(
+    lines: Sequence[str],
+    labels: Sequence[str],
+    *,
+    stop_labels: Sequence[str] = STOP_LABELS,
+    fuzzy: bool = True,
+) -> tuple[str, float] | None:
+    """The value written after one of `labels`: on the same line, or on the next line when the label
+    stands alone. Returns (value, certainty) where certainty is 1.0 for an exact label on the same line,
+    0.85 on the next line, and lower for a fuzzy label match; None when no label has a value.
+
+    Tolerant of mangled separators (：:〈( …) and of a role tag after the label (出租方（甲方）：).
+    The value stops at the next stop label on the line (two fields on one line). Exact matches in any
+    line win over fuzzy ones.
+    """
+    for found in iter_labelled(lines, labels, stop_labels=stop_labels, fuzzy=fuzzy):
+        return found.value, found.certainty
+    return None
+
+
+def line_index_of(lines: Sequence[str], labels: Sequence[str]) -> int | None:
+    """Index of the first line containing one of labels exactly, or None."""
+    for i, line in enumerate(lines):
+        if any(label in line for label in labels):
+            return i
+    return None
+
+
+# --- a document's text, ready for the extractors --------------------------------------------------
+
+
+GARBAGE_CONFIDENCE = 0.3  # OCR lines below this are dropped before joining
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """Logical lines of one document (normalised, wrapped lines joined) with an OCR confidence each.
+
+    A joined line's confidence is the lowest of the OCR lines it was made from: a field is only as
+    sure as the weakest piece of text it came from. Text-layer PDF lines have confidence 1.0.
+    """
+
+    lines: list[str]
+    confidences: list[float]
+
+    @classmethod
+    def build(
+        cls, lines: Sequence[str], line_confidences: Sequence[float] | None = None, *, join: bool = True
+    ) -> DocumentText:
+        """join=False keeps OCR lines as they are (tables, where a cell's lines are not a paragraph)."""
+        if line_confidences is not None and len(line_confidences) != len(lines):
+            raise ValueError("line_confidences must have one value per line")
+        if line_confidences is not None:
+            # Seals, signatures and table rules come back as short low-confidence garbage; joined onto
+            # the line before they would corrupt its value (备案号：CZBA…P汉).
+            keep = [i for i, c in enumerate(line_confidences) if _unit(c) >= GARBAGE_CONFIDENCE]
+            lines = [lines[i] for i in keep]
+            line_confidences = [line_confidences[i] for i in keep]
+        if join:
+            joined = join_wrapped_lines_with_sources(lines)
+        else:
+            joined = [(normalise_ocr_text(line), [i]) for i, line in enumerate(lines) if line.strip()]
+        confs = [
+            min(_unit(line_confidences[j]) for j in sources) if line_confidences is not None else 1.0
+            for _, sources in joined
+        ]
+        return cls([text for text, _ in joined], confs)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def confidence(self, *line_indexes: int) -> float:
+        return min((self.confidences[i] for i in line_indexes), default=1.0)
+
+    def line_start(self, index: int) -> int:
+        """Offset of line `index` in `text`."""
+        return sum(len(line) + 1 for line in self.lines[:index])
+
+
+def _unit(confidence: float) -> float:
+    """A confidence on 0..1 (tesseract reports 0..100; a negative value means "no estimate")."""
+    if confidence < 0:
+        return 0.5
+    return max(0.0, min(1.0, confidence / 100 if confidence > 1 else confidence))
+
+
+# --- cleaning extracted values -------------------------------------------------------------------
+
+_NAME_RUN = re.compile(rf"[{_CJK}][{_CJK}·•]*")
+_NAME_TAILS = ("同学", "先生", "女士", "同志", "本人")
+
+
+def clean_person_name(value: str) -> str | None:
+    """The person's name at the start of value (2-6 CJK characters, or longer with ·), else None.
+
+    Rejects text that is plainly not a name (a sentence after a label such as 甲方将其房屋…): names in
+    the sample city and in Chengdu's records are 2-4 Han characters, up to 6 for Yi and Tibetan names.
+    """
+    value = _strip_lead(normalise_ocr_text(value))
+    m = _NAME_RUN.match(value)
+    if not m:
+        return None
+    name = m.group(0).replace("•", "·").strip("·")
+    for tail in _NAME_TAILS:
+        if name.endswith(tail) and len(name) > len(tail) + 1:
+            name = name[: -len(tail)]
+    limit = 12 if "·" in name else 6
+    return name if 2 <= len(name) <= limit else None
+
+
+# Where an address stops inside a sentence: 位于X，出租给… / 将位于X的房屋出租 / X，建筑面积…
+_ADDRESS_END = re.compile(r"[，。；]|的房屋|的住房|房屋出租|出租给|建筑面积|面积|用途|作为|，|$")
+_ADDRESS_HINT = re.compile(r"[省市区县镇乡街路巷道号村组栋幢单元室楼]")
+_ADDRESS_LEAD = ("为", "于", "在", "是", "：")
+_DWELLING_PART = re.compile(r"[0-9]+(?:号院|号楼|号|室|栋|幢|单元|楼|层|户|组)")
+
+
+def clean_address(value: str) -> str | None:
+    """The address at the start of value, cut where the sentence goes on; None when it is not one."""
+    value = _strip_lead(normalise_ocr_text(value))
+    while value.startswith(_ADDRESS_LEAD):
+        value = value[1:]
+    m = _ADDRESS_END.search(value)
+    address = value[: m.start()] if m else value
+    address = address.strip(" ：（")
+    # Text after the last numbered dwelling part with no number of its own belongs to the next field
+    # (wrapped lines of a two-column licence join onto the address): 151号建筑装饰材料销售 → 151号.
+    parts = list(_DWELLING_PART.finditer(address))
+    tail = parts[-1] if parts else None
+    if tail is not None and not re.search(r"[0-9]", address[tail.end() :]):
+        address = address[: tail.end()]
+    if len(address) < 6 or len(_ADDRESS_HINT.findall(address)) < 2:
+        return None
+    return address
+
+
+def clean_org_name(value: str) -> str | None:
+    """An organisation's name at the start of value (公司, 学校 …), without trailing punctuation."""
+    value = _strip_lead(normalise_ocr_text(value))
+    value = re.split(r"[，。；：]", value)[0].strip()
+    return value if 4 <= len(value) <= 60 else None
+
+
+# --- field helpers shared by the extractors ------------------------------------------------------
+
+# Parse certainties, multiplied with the OCR confidence of the line a value came from: a value that
+# validates (an ID check character, a real calendar date, start before end) earns more than free text.
+NAME_CERTAINTY = 0.95
+DATE_CERTAINTY = 0.97
+ID_CERTAINTY = 0.99  # passed stdnum.cn.ric (region, birth date, check character): a misread fails it
+
+
+def labelled_name(
+    doc: DocumentText, labels: Sequence[str], *, fuzzy: bool = True
+) -> tuple[Fact[str], int] | None:
+    """The first labelled value that is a person's name, and the index of its label line."""
+    for found in iter_labelled(doc.lines, labels, fuzzy=fuzzy):
+        name = clean_person_name(found.value)
+        if name is not None:
+            conf = doc.confidence(found.line) * found.certainty * NAME_CERTAINTY
+            return Fact(value=name, confidence=round(conf, 3)), found.label_line
+    return None
+
+
+def id_after(doc: DocumentText, line: int | None, *, offset_in_line: int = 0) -> Fact[str] | None:
+    """The first valid ID number at or after a line, within 4 lines (a party's number follows its name)."""
+    if line is not None:
+        for i in range(line, min(line + 4, len(doc.lines))):
+            numbers = find_id_numbers(doc.lines[i][offset_in_line if i == line else 0 :])
+            if numbers:
+                return Fact(value=numbers[0], confidence=ID_CERTAINTY)
+    return None
+
+
+def labelled_date(doc: DocumentText, labels: Sequence[str]) -> Fact[date] | None:
+    """The first date written after one of labels (same line or next)."""
+    for found in iter_labelled(doc.lines, labels, stop_labels=()):
+        dates = find_dates(found.value)
+        if dates:
+            conf = doc.confidence(found.line) * found.certainty * DATE_CERTAINTY
+            return Fact(value=dates[0], confidence=round(conf, 3))
+    return None
+
+
+def _dates_after_label(line: str, labels: Sequence[str]) -> list[date]:
+    pos = min((line.find(lab) for lab in labels if lab in line), default=0)
+    return find_dates(line[max(pos, 0) :])
+
+
+def _pair(start: date, end: date, conf: float) -> tuple[Fact[date], Fact[date]]:
+    if end <= start:
+        conf *= 0.3  # a term running backwards is a misread digit somewhere
+    c = round(conf * DATE_CERTAINTY, 3)
+    return Fact(value=start, confidence=c), Fact(value=end, confidence=c)
+
+
+def term_dates(
+    doc: DocumentText,
+    term_labels: Sequence[str],
+    start_labels: Sequence[str] = (),
+    end_labels: Sequence[str] = (),
+) -> tuple[Fact[date] | None, Fact[date] | None, int | None]:
+    """(start, end, line index) of a term written 自A起至B止 / A至B / A—B after one of term_labels, or
+    as two separately labelled dates, or (no label at all) as a sentence 自A起至B止 anywhere."""
+    labelled = [i for i, line in enumerate(doc.lines) if any(lab in line for lab in term_labels)]
+    for i in labelled:
+        dates = _dates_after_label(doc.lines[i], term_labels)
+        if len(dates) >= 2:
+            return (*_pair(dates[0], dates[1], doc.confidence(i)), i)
+    for i in labelled:
+        # The label stands alone (a heading or a table cell) and the dates follow on the next line.
+        if i + 1 < len(doc.lines):
+            dates = _dates_after_label(doc.lines[i], term_labels) + find_dates(doc.lines[i + 1])
+            if len(dates) >= 2:
+                return (*_pair(dates[0], dates[1], doc.confidence(i, i + 1) * 0.9), i)
+    start = labelled_date(doc, start_labels) if start_labels else None
+    end = labelled_date(doc, end_labels) if end_labels else None
+    if start is not None or end is not None:
+        return start, end, None
+    for i, line in enumerate(doc.lines):
+        if "至" in line and ("自" in line or "起" in line):
+            dates = find_dates(line)
+            if len(dates) >= 2:
+                return (*_pair(dates[0], dates[1], doc.confidence(i) * 0.8), i)
+    return None, None, None

@@ -1,0 +1,297 @@
+"""Extractors of the non-ID documents on hand-written OCR lines: other issuers' wordings, mangled
+punctuation, full-width digits, wrapped lines and tables — not only the sample city's templates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from stdnum.cn import ric, uscc
+
+from documents.extract.business_license import extract_business_license
+from documents.extract.enrollment import extract_enrollment_certificate
+from documents.extract.labor import extract_labor_contract
+from documents.extract.lease import extract_lease
+from documents.extract.lodging import extract_lodging_certificate
+from documents.extract.old_permit import extract_old_permit
+from documents.extract.property import extract_property_certificate
+
+
+def _id(body: str) -> str:
+    return body + ric.calc_check_digit(body + "0")
+
+
+def _uscc(body: str) -> str:
+    return body + uscc.calc_check_digit(body + "0")
+
+
+LANDLORD_ID = _id("11010119900305123")
+TENANT_ID = _id("51130219980305123")
+USCC = _uscc("91510100MA61R8XY1")
+FW = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+LEASES: dict[str, list[str]] = {
+    # The sample city's first template, read by OCR: brackets and colons mangled, spaces everywhere.
+    "ocr_mangled": [
+        "房 屋 租 赁 合 同",
+        "出租方〈甲方) :张建国",
+        f"身份证号码: {LANDLORD_ID}",
+        "承租方(乙方〕:欧阳晓明",
+        f"身份证号码: {TENANT_ID[:9]} {TENANT_ID[9:]}",
+        "第一条”房屋基本情况",
+        "甲方将其合法拥有的房屋出租给乙方使用。房屋坐落:四川省成都市武侯区玉林街道玉林北路12号3",
+        "栋2单元501。",
+        "第二条”租赁期限",
+        "租赁期限自2026年01月01日起至2026年12月31日止。",
+        "第三条”租金及支付方式",
+        "月租金为人民币3500元(大写:叁仟伍佰元整) ，按月支付。",
+        "租赁登记备案号: CZBA2026510107000123",
+    ],
+    # Another issuer: 房屋出租人/房屋承租人, 座落于, 租赁期共12个月自…至…, full-width digits.
+    "other_wording": [
+        "房屋租赁合同",
+        "房屋出租人：张建国",
+        f"证件号码：{LANDLORD_ID}".translate(FW),
+        "房屋承租人：欧阳晓明",
+        f"证件号码：{TENANT_ID}".translate(FW),
+        "一、出租人将其房屋座落于成都市武侯区玉林北路12号3栋2单元501的住房出租给承租人居住。",
+        "二、租赁期共12个月自２０２６年１月１日至２０２６年１２月３１日。",
+        "三、每月租金人民币叁仟伍佰元整，于每月5日前支付。",
+    ],
+    # A form with the parties in a table: label cells and value cells on one OCR line.
+    "table": [
+        "成都市住房租赁合同",
+        "当事人 姓名 证件号码 联系电话",
+        f"出租人 张建国 {LANDLORD_ID} 13800001111",
+        f"承租人 欧阳晓明 {TENANT_ID} 13900002222",
+        "房屋地址 成都市武侯区玉林北路12号3栋2单元501",
+        "租赁起止日期 2026.01.01 至 2026.12.31",
+        "租金标准 ¥3,500.00/月",
+    ],
+    # Separate start and end labels, landlord named 房东, tenant 租客, address on the next line.
+    "split_dates": [
+        "租房协议",
+        "房东：张建国",
+        "租客：欧阳晓明",
+        f"身份证号：{TENANT_ID}",
+        "出租房屋地址：",
+        "成都市武侯区玉林北路12号3栋2单元501",
+        "起租日期：2026-1-1",
+        "到期日期：2026-12-31",
+        "月租金：3500元",
+    ],
+}
+
+
+@pytest.mark.parametrize("wording", sorted(LEASES))
+def test_lease_in_other_wordings(wording: str) -> None:
+    r = extract_lease(LEASES[wording])
+    f = r.facts
+    assert r.tenant_name is not None and r.tenant_name.value == "欧阳晓明"
+    assert r.landlord_name is not None and r.landlord_name.value == "张建国"
+    assert f.tenant_id_number is not None and f.tenant_id_number.value == TENANT_ID
+    assert f.address is not None and f.address.value is not None
+    assert f.address.value.endswith("玉林北路12号3栋2单元501")
+    assert f.start_on is not None and f.start_on.value == date(2026, 1, 1)
+    assert f.end_on is not None and f.end_on.value == date(2026, 12, 31)
+    assert r.monthly_rent is not None and r.monthly_rent.value == 3500
+
+
+def test_lease_registration_number_and_confidence_follow_ocr() -> None:
+    lines = LEASES["ocr_mangled"]
+    confs = [0.9] * len(lines)
+    confs[3] = 0.5  # the tenant line was read poorly
+    r = extract_lease(lines, line_confidences=confs)
+    assert r.facts.registration_no is not None and r.facts.registration_no.value == "CZBA2026510107000123"
+    assert r.tenant_name is not None and r.landlord_name is not None
+    assert r.tenant_name.confidence < r.landlord_name.confidence
+    # A validated ID number is trusted whatever the line's OCR score.
+    assert r.facts.tenant_id_number is not None and r.facts.tenant_id_number.confidence >= 0.95
+
+
+def test_lease_without_tenant_id_does_not_take_the_landlords() -> None:
+    lines = ["出租方：张建国", f"身份证号码：{LANDLORD_ID}", "承租方：欧阳晓明", "身份证号码：（未填写）"]
+    r = extract_lease(lines)
+    assert r.facts.tenant_id_number is None or r.facts.tenant_id_number.value != LANDLORD_ID
+
+
+def test_lease_with_a_backwards_term_is_not_trusted() -> None:
+    r = extract_lease(["租赁期限：2027年1月1日至2026年1月1日"])
+    assert r.facts.end_on is not None and r.facts.end_on.confidence < 0.5
+
+
+LABOR: dict[str, list[str]] = {
+    "template_ocr": [
+        "劳 动 合 同 书",
+        "用人单位(甲方) :成都嘉禾科技有限公司",
+        f"统一社会信用代码: {USCC}",
+        "住所:成都市武侯区玉林北路12号",
+        "劳动者〈乙方) :欧阳晓明",
+        f"身份证号码: {TENANT_ID}",
+        "第一条”合同期限",
+        "本合同为固定期限:自2024年3月1日起至2027年2月28日止。其中试用期为三个月。",
+    ],
+    "other_wording": [
+        "劳动合同",
+        "甲方（用人单位名称）成都嘉禾科技有限公司",
+        f"统一社会信用代码 {USCC[:9]} {USCC[9:]}",
+        "乙方（劳动者）姓名 欧阳晓明 性别 男",
+        f"公民身份号码 {TENANT_ID}",
+        "一、劳动合同期限：2024.03.01 至 2027.02.28",
+    ],
+}
+
+
+@pytest.mark.parametrize("wording", sorted(LABOR))
+def test_labor_contract_in_other_wordings(wording: str) -> None:
+    r = extract_labor_contract(LABOR[wording])
+    f = r.facts
+    assert f.employer_name is not None and f.employer_name.value == "成都嘉禾科技有限公司"
+    assert f.employer_uscc is not None and f.employer_uscc.value == USCC
+    assert r.employee_name is not None and r.employee_name.value == "欧阳晓明"
+    assert f.employee_id_number is not None and f.employee_id_number.value == TENANT_ID
+    assert f.start_on is not None and f.start_on.value == date(2024, 3, 1)
+    assert f.end_on is not None and f.end_on.value == date(2027, 2, 28)
+
+
+def test_open_ended_labor_contract_reads_no_end_date() -> None:
+    lines = [*LABOR["template_ocr"][:6], "第一条合同期限", "本合同为无固定期限:自2024年3月1日起。"]
+    f = extract_labor_contract(lines).facts
+    assert f.start_on is not None and f.start_on.value == date(2024, 3, 1)
+    assert f.end_on is not None and f.end_on.value is None and f.end_on.confidence > 0.8
+
+
+LICENSES: dict[str, list[str]] = {
+    "two_columns": [
+        "营 业 执 照",
+        f"统一社会信用代码 {USCC}",
+        "名 称 成都嘉禾科技有限公司 注册资本 伍拾万元整",
+        "类 型 有限责任公司(自然人投资或控股) 成立日期 2015年07月3o日",
+        "法定代表人 唐婷 营业期限 2015年07月30日至长期",
+        "经营范围 物业管理;家政服务 住所 成都市崇州市羊马街道羊马大道162号",
+    ],
+    # Letter-spaced labels lost by OCR: only values and fragments of labels survive.
+    "labels_lost": [
+        "成都嘉禾科技有限公司",
+        f"{USCC}",
+        "有限责任公司（自然人投资或控股）",
+        "2015年07月30日",
+        "唐婷",
+        "成都市崇州市羊马街道羊马大道162号",
+    ],
+}
+
+
+@pytest.mark.parametrize("variant", sorted(LICENSES))
+def test_business_license(variant: str) -> None:
+    r = extract_business_license(LICENSES[variant])
+    assert r.facts.uscc is not None and r.facts.uscc.value == USCC
+    assert r.facts.name is not None and r.facts.name.value == "成都嘉禾科技有限公司"
+    assert r.type is not None and r.type.value == "有限责任公司（自然人投资或控股）"
+    assert r.legal_representative is not None and r.legal_representative.value == "唐婷"
+    assert r.established_on is not None and r.established_on.value == date(2015, 7, 30)
+    assert r.address is not None and r.address.value == "成都市崇州市羊马街道羊马大道162号"
+    if variant == "labels_lost":
+        # Found by position, not by label: the reader says it is less sure.
+        assert r.facts.name.confidence < 0.8
+
+
+def test_individual_business_license_uses_operator_label() -> None:
+    r = extract_business_license(
+        [
+            f"统一社会信用代码{USCC}",
+            "名称金堂县芙蓉小吃店",
+            "类型个体工商户",
+            "经营者扎西多吉",
+            "经营场所成都市金堂县赵镇正街148号",
+        ]
+    )
+    assert r.legal_representative is not None and r.legal_representative.value == "扎西多吉"
+    assert r.type is not None and r.type.value == "个体工商户"
+    assert r.address is not None and r.address.value == "成都市金堂县赵镇正街148号"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["川〈2021）成都市不动产权第0123456号", "权利人 张建国", "共有情况 单独所有",
+         "坐落 成都市武侯区玉林北路12号3栋2单元501"],
+        # OCR of the register table: values above their centred labels, the address wrapped.
+        ["川(2021)成都市不动产权第O123456号", "张建国", "权利人", "单独所有", "共有情况",
+         "成都市武侯区玉林北路12号3栋2单", "坐落", "元501", "不动产单元号"],
+    ],
+)  # fmt: skip
+def test_property_certificate(lines: list[str]) -> None:
+    f = extract_property_certificate(lines)
+    assert f.certificate_no is not None and f.certificate_no.value == "川(2021)成都市不动产权第0123456号"
+    assert f.owner_name is not None and f.owner_name.value == "张建国"
+    assert f.address is not None and f.address.value == "成都市武侯区玉林北路12号3栋2单元501"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["四川大学", "在读证明", f"兹证明欧阳晓明（身份证号：{TENANT_ID}）系我校法学专业全日制在读学生，",
+         "学号2023123456，于2023年9月入学。", "特此证明。", "四川大学", "二〇二六年二月六日"],
+        ["学籍证明", f"兹有欧阳晓明同学，公民身份号码{TENANT_ID}，学号：2023123456，",
+         "2023年9月入学，现为我校",
+         "法学专业全日制在籍在读学生。", "四川大学"],
+        ["在校证明", f"姓名：欧阳晓明 身份证号：{TENANT_ID}", "入学时间：2023.09",
+         "兹证明该生系四川大学全日制本科生。"],
+    ],
+)  # fmt: skip
+def test_enrollment_certificate(lines: list[str]) -> None:
+    r = extract_enrollment_certificate(lines)
+    assert r.facts.school is not None and r.facts.school.value == "四川大学"
+    assert r.facts.id_number is not None and r.facts.id_number.value == TENANT_ID
+    assert r.student_name is not None and r.student_name.value == "欧阳晓明"
+    assert r.enrolled_on is not None and r.enrolled_on.value == date(2023, 9, 1) and r.month_only
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["成都嘉禾科技有限公司", "住宿证明", f"兹证明欧阳晓明（身份证号码：{TENANT_ID}）自2024",
+         "年9月28日起居住在我单位提供的宿舍，住址为四川省成都市武侯区玉林北路12号3栋2单元501。",
+         "特此证明。", "成都嘉禾科技有限公司", "2026年1月21日"],
+        ["住宿证明", f"欧阳晓明，公民身份号码{TENANT_ID}，系我单位人员，自2024年9月28日起至今在四川省成都市",
+         "武侯区玉林北路12号3栋2单元501住宿。", "情况属实，特此证明。", "成都嘉禾科技有限公司"],
+    ],
+)  # fmt: skip
+def test_lodging_certificate(lines: list[str]) -> None:
+    f = extract_lodging_certificate(lines)
+    assert f.issuer is not None and f.issuer.value == "成都嘉禾科技有限公司"
+    assert f.resident_name is not None and f.resident_name.value == "欧阳晓明"
+    assert f.id_number is not None and f.id_number.value == TENANT_ID
+    assert f.address is not None and f.address.value == "四川省成都市武侯区玉林北路12号3栋2单元501"
+    assert f.since is not None and f.since.value == date(2024, 9, 28)
+
+
+def test_old_permit() -> None:
+    lines = [
+        "四川省居住证",
+        "证件号码 510107230962970",
+        "姓名 欧阳晓明",
+        "性别 男 民族 汉",
+        "出生日期 1998年3月5日",
+        f"公民身份号码 {TENANT_ID}",
+        "居住地址 成都市武侯区玉林街道玉林北路12号3栋2",
+        "单元501",
+        "签发机关 成都市公安局武侯区分局",
+        "签发日期 2023年2月16日",
+    ]
+    f = extract_old_permit(lines)
+    assert f.permit_no is not None and f.permit_no.value == "510107230962970"
+    assert f.name is not None and f.name.value == "欧阳晓明"
+    assert f.id_number is not None and f.id_number.value == TENANT_ID
+    assert f.residence_address is not None
+    assert f.residence_address.value == "成都市武侯区玉林街道玉林北路12号3栋2单元501"
+    assert f.issuing_authority is not None and f.issuing_authority.value == "成都市公安局武侯区分局"
+    assert f.issued_on is not None and f.issued_on.value == date(2023, 2, 16)
+
+
+def test_nothing_readable_gives_no_facts() -> None:
+    r = extract_lease(["模糊不清", "@@@@"], line_confidences=[0.2, 0.1])
+    assert r.facts.model_dump(exclude_none=True) == {}
+    assert r.tenant_name is None and r.monthly_rent is None
