@@ -4,7 +4,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 APT_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-osd fonts-wqy-microhei \
-	fonts-wqy-zenhei fonts-arphic-uming fonts-arphic-ukai fonts-dejavu-core poppler-utils libmagic1
+	fonts-wqy-zenhei fonts-arphic-uming fonts-arphic-ukai fonts-dejavu-core poppler-utils libmagic1 \
+	chromium
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_HOME ?= $(CURDIR)/var/prefect-home
 

@@ -49,7 +49,7 @@ def review_by_station(state: CaseState) -> CaseState:
     # Prefect allows only lowercase letters, digits and dashes in a pause key.
     pause_key = f"review-{state.case_id.lower()}-{state.review_attempts}"
     answer = suspend_flow_run(
-        wait_for_input=ReviewDecision.with_initial_data(description=summary, reviewer_id="", comment=""),
+        wait_for_input=ReviewDecision.with_initial_data(description=summary),
         key=pause_key,
     )
     return record_review_decision(state.case_id, answer.model_dump(mode="json"), pause_key)

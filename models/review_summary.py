@@ -36,7 +36,14 @@ _SPACED_PHONE = re.compile(r"(?<![0-9])1[3-9][0-9][ -][0-9]{4}[ -][0-9]{4}(?![0-
 _DIGIT_RUN = re.compile(r"[0-9]{11,}[Xx]?")
 # In a URL only a number standing on its own counts: a signed token's base64 may hold digit runs.
 _NUMBER_IN_URL = re.compile(r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9A-Za-z])")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+# Prefect's markdown renderer shows backslash escapes literally, so characters that could build
+# links, images, emphasis or tables are replaced by their full-width forms instead: a value read from
+# a document can never inject markup, and a masked name (王**) reads as 王＊＊.
+_NEUTRALISE = str.maketrans(
+    {"\\": "＼", "`": "｀", "*": "＊", "[": "［", "]": "］", "(": "（", ")": "）", "<": "＜", ">": "＞",
+     "#": "＃", "!": "！", "|": "｜", "~": "～", "{": "｛", "}": "｝"}
+)  # fmt: skip
+_CASE_ID = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 
 
 def mask_numbers(text: str) -> str:
@@ -52,9 +59,14 @@ def mask_numbers(text: str) -> str:
 
 
 def _clean(value: object) -> str:
-    """One line of text, masked, safe inside markdown (and inside a table cell)."""
+    """One line of text, masked, with no markdown meaning left in it."""
     text = " ".join(str(value).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", mask_numbers(text))
+    return mask_numbers(text).translate(_NEUTRALISE)
+
+
+def _case_id(value: str) -> str:
+    """The case id as it is: not personal data, and a reviewer must read it whole."""
+    return value if _CASE_ID.match(value) else _clean(value)
 
 
 def _url(url: str) -> str:
@@ -170,20 +182,24 @@ def _verdict(outcome: CheckOutcome) -> str:
     return f"❌ {_clean(reason)}"
 
 
-def _check_row(outcome: CheckOutcome) -> str:
+def _check_line(outcome: CheckOutcome) -> str:
+    """One check as a list item, verdict first (a table is far too wide for the resume modal)."""
     columns: dict[str, list[tuple[str, object]]] = {"declared": [], "document": [], "shared": []}
     for key, value in outcome.evidence.items():
         column = _column(str(key))
         if column is not None:
             columns[column].append((str(key), value))
-    cells = [
-        f"**{_clean(outcome.check)}**",
-        _cell(columns["declared"], "declared"),
-        _cell(columns["document"], "card"),
-        _cell(columns["shared"], "registry"),
-        _verdict(outcome),
+    details = [
+        f"{label} {_cell(columns[name], bare)}"
+        for name, label, bare in (
+            ("declared", "申报 declared:", "declared"),
+            ("document", "证件 document:", "card"),
+            ("shared", "共享数据 shared data:", "registry"),
+        )
+        if columns[name]
     ]
-    return "| " + " | ".join(cells) + " |"
+    detail = f" — {'; '.join(details)}" if details else ""
+    return f"- {_verdict(outcome)} · {_clean(outcome.check)}{detail}"
 
 
 # --- the summary --------------------------------------------------------------------------------
@@ -235,39 +251,38 @@ def render_review_summary(
             "(a one-time code works once: use a new one)."
         )
 
-    business_zh = _BUSINESS.get(case.business_type, "")
+    # What a reviewer needs first: which case, what the automation concluded and why.
+    outcome_zh, outcome_en = _OUTCOME.get(decision.outcome, (decision.outcome, decision.outcome))
+    reasons = " ".join(_clean(r.value) for r in decision.reasons) or "—"
+    parts.append(
+        f"**{_case_id(case.case_id)}** · {_clean(_BUSINESS.get(case.business_type, ''))} "
+        f"{_clean(case.business_type)} · **{outcome_zh} {outcome_en}** · {reasons}"
+    )
+
     basis = f" · 依据 {_BASIS.get(case.basis, '')} basis {_clean(case.basis)}" if case.basis else ""
     parts.append(
-        f"### 居住证审核 Residence-permit review · {_clean(case.case_id)}\n"
-        f"{business_zh} {_clean(case.business_type)}{basis}  \n"
         f"申请人 Applicant: {_clean(mask_name(case.applicant_name))} · "
-        f"{_clean(mask_id_number(case.applicant_id_number))} · {_clean(mask_phone(case.applicant_phone))}  \n"
+        f"{_clean(mask_id_number(case.applicant_id_number))} · {_clean(mask_phone(case.applicant_phone))}"
+        f"{basis}  \n"
         f"居住地址 Address: {_clean(mask_address(case.residence_address))}  \n"
         f"派出所 Station: {_clean(case.station_name or '—')} · {_clean(case.bureau or '—')}  \n"
         + _deadline_line(deadline, days_left)
     )
 
-    outcome_zh, outcome_en = _OUTCOME.get(decision.outcome, (decision.outcome, decision.outcome))
-    lines = [f"**自动审核结果 Automated outcome: {outcome_zh} {outcome_en}**"]
-    for i, line in enumerate(decision.lines, 1):
-        lines.append(f"{i}. **{_clean(line.reason.value)}** {_clean(line.zh)} — {_clean(line.en)}")
+    lines = [f"{i}. **{_clean(line.reason.value)}** {_clean(line.zh)} — {_clean(line.en)}"
+             for i, line in enumerate(decision.lines, 1)]  # fmt: skip
     if decision.unevaluated:
         names = ", ".join(_clean(name) for name in decision.unevaluated)
         lines.append(f"- ⚠️ 未核验 Not evaluated: {names}")
-    parts.append("\n".join(lines))
-
-    table = [
-        "| 检查项 Check | 申报 Declared | 证件 Document | 共享数据 Shared data | 结论 Verdict |",
-        "|---|---|---|---|---|",
-        *(_check_row(outcome) for outcome in outcomes),
-    ]
-    parts.append("\n".join(table))
+    if lines:
+        parts.append("\n".join(lines))
 
     if document_links:
         links = [(_clean(link[0]), _url(link[1]), _is_image(link)) for link in document_links]
         listed = " · ".join(f"[{label}]({url})" for label, url, _image in links)
-        images = "\n".join(f"[![{label}]({url})]({url})" for label, url, image in links if image)
-        section = f"**材料 Documents** (链接限时有效 links expire): {listed}"
-        parts.append(f"{section}\n\n{images}" if images else section)
+        parts.append(f"**材料 Documents**（链接限时有效 links expire）: {listed}")
+        # Standalone images: the UI renders `![…](…)` but not an image nested inside a link.
+        parts.extend(f"![{label}]({url})" for label, url, image in links if image)
 
+    parts.append("**检查项 Checks**\n" + "\n".join(_check_line(outcome) for outcome in outcomes))
     return "\n\n".join(parts) + "\n"

@@ -36,6 +36,7 @@ def start_case_flow(case_id: str, business_type: str, *, attempt: str = "submit"
             timeout=0,
             tags=["rongju", f"business:{business_type}"],
             idempotency_key=f"process-case:{case_id}:{attempt}",
+            _sync=True,  # also when called inside a running event loop (a browser test, the API)
         )
     attach_flow_run(case_id, str(flow_run.id))
     return str(flow_run.id)

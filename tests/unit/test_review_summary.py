@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -65,34 +64,35 @@ def render(outcomes: list[CheckOutcome] | None = None, **overrides: Any) -> str:
     return render_review_summary(**arguments)
 
 
-def table_rows(summary: str) -> list[str]:
-    return [line for line in summary.splitlines() if line.startswith("| ") and "---" not in line][1:]
+def check_lines(summary: str) -> list[str]:
+    """The checks list: one item per check, verdict first (a table is too wide for the modal)."""
+    after = summary.split("**检查项 Checks**\n", 1)[1]
+    return [line for line in after.splitlines() if line.startswith("- ")]
 
 
-def test_every_check_has_a_row_with_its_verdict() -> None:
-    rows = table_rows(render())
-    assert len(rows) == len(OUTCOMES)
-    by_check = {o.check: row for o, row in zip(OUTCOMES, rows, strict=True)}
-    assert "id\\_number\\_format" in by_check["id_number_format"] and "✅" in by_check["id_number_format"]
-    assert "❌" in by_check["name_match"] and "NAME\\_MISMATCH" in by_check["name_match"]
-    assert "⚠️" in by_check["lease_in_force"]
+def test_every_check_has_a_line_with_its_verdict_first() -> None:
+    lines = check_lines(render())
+    assert len(lines) == len(OUTCOMES)
+    by_check = {o.check: line for o, line in zip(OUTCOMES, lines, strict=True)}
+    format_line = by_check["id_number_format"]
+    assert format_line.startswith("- ✅") and "id_number_format" in format_line
+    assert by_check["name_match"].startswith("- ❌ NAME_MISMATCH")
+    assert by_check["lease_in_force"].startswith("- ⚠️")
 
 
-def test_evidence_lands_in_the_declared_document_and_shared_data_columns() -> None:
-    row = table_rows(render())[1]  # name_match
-    cells = [cell.strip() for cell in row.strip("|").split(" | ")]
-    _check, declared, document, shared, _verdict = cells
-    assert declared == "王\\*"
-    assert document.startswith("汪\\*")
-    assert "registry\\_similarity: 100.0" in shared
-    empty = [cell.strip() for cell in table_rows(render())[3].strip("|").split(" | ")]
-    assert empty[1:4] == ["—", "—", "—"]
+def test_evidence_is_grouped_as_declared_document_and_shared_data() -> None:
+    line = check_lines(render())[1]  # name_match
+    assert "申报 declared: 王＊" in line
+    assert "证件 document: 汪＊" in line
+    assert "共享数据 shared data:" in line and "registry_similarity: 100.0" in line
+    assert line.index("申报") < line.index("证件") < line.index("共享数据")
+    assert "declared" not in check_lines(render())[3]  # nothing to show, nothing shown
 
 
 def test_header_shows_the_masked_case_and_the_deadline() -> None:
     summary = render()
     assert "RJ20261127ABCDEF0123" in summary
-    assert "5113\\*\\*\\*\\*\\*\\*\\*\\*\\*\\*4418" in summary
+    assert "5113＊＊＊＊＊＊＊＊＊＊4418" in summary
     assert "玉林派出所" in summary and "成都市公安局武侯区分局" in summary
     assert "办理时限 Deadline: 2026-12-12" in summary
     assert "剩余 5 天 / 5 days left" in summary
@@ -114,9 +114,16 @@ def test_the_deadline_says_when_it_is_due_or_late(
 
 def test_the_automated_outcome_lists_its_reasons() -> None:
     summary = render()
-    assert "自动审核结果 Automated outcome: 需人工审核 needs review" in summary
-    assert "NAME\\_MISMATCH" in summary and "LEASE\\_NOT\\_REGISTERED" in summary
-    assert "未核验 Not evaluated: lease\\_in\\_force" in summary
+    first = summary.splitlines()[0]
+    assert first.startswith("**RJ20261127ABCDEF0123**") and "需人工审核 needs review" in first
+    assert "NAME_MISMATCH" in first and "LEASE_NOT_REGISTERED" in first
+    assert "未核验 Not evaluated: lease_in_force" in summary
+
+
+def test_the_case_id_is_never_number_masked() -> None:
+    """A case id whose random part starts with digits must still be read whole by the reviewer."""
+    case = ReviewCase(**{**CASE.__dict__, "case_id": "RJ202611276152801025"})
+    assert "**RJ202611276152801025**" in render(case=case)
 
 
 def test_chinese_comes_before_english() -> None:
@@ -124,8 +131,8 @@ def test_chinese_comes_before_english() -> None:
     for zh, en in [
         ("上次提交未被接受", "The last submission was not accepted"),
         ("办理时限", "Deadline"),
-        ("自动审核结果", "Automated outcome"),
-        ("检查项", "Check"),
+        ("需人工审核", "needs review"),
+        ("检查项", "Checks"),
         ("材料", "Documents"),
     ]:
         assert summary.index(zh) < summary.index(en), (zh, en)
@@ -141,9 +148,9 @@ def test_a_previous_error_is_shown_first() -> None:
 def test_documents_are_linked_by_url_and_images_shown_except_pdfs() -> None:
     summary = render()
     image_url, pdf_url = LINKS[0][1], LINKS[1][1]
-    assert f"[![身份证人像面 ID front]({image_url})]({image_url})" in summary
+    assert f"\n![身份证人像面 ID front]({image_url})\n" in summary  # standalone: the UI renders it
     assert f"]({pdf_url})" in summary and f"![租赁合同 Lease]({pdf_url})" not in summary
-    assert "data:" not in summary
+    assert "(data:" not in summary
 
 
 def test_is_image_decides_between_inline_image_and_link() -> None:
@@ -179,8 +186,9 @@ def test_a_value_read_from_a_document_cannot_inject_markdown() -> None:
         card="![track](https://evil.example/p.png) | extra | cell\n# heading",
     )
     summary = render([hostile])
-    assert "![track](" not in summary and "\n# heading" not in summary
-    assert len(table_rows(summary)[0].split(" | ")) == 5
+    assert "![track](" not in summary and "\n# heading" not in summary and "](https://evil" not in summary
+    assert "\\" not in summary  # no backslash escapes: Prefect's renderer would show them literally
+    assert len(check_lines(summary)) == 1
 
 
 def test_unmasked_numbers_in_evidence_are_masked_again() -> None:
@@ -192,10 +200,9 @@ def test_unmasked_numbers_in_evidence_are_masked_again() -> None:
         registry=[f"电话 {PHONE}", "138 1234 5678", "511302 19900315 4418"],
     )
     summary = render([leaky], previous_error=f"reviewer typed {ID_NUMBER}")
-    digits = re.sub(r"\\", "", summary)
     for raw in (ID_NUMBER, "51130219900315441X", PHONE, "138 1234 5678", "511302 19900315 4418"):
-        assert raw not in digits
-    assert "5113**********4418" in digits and "138****5678" in digits
+        assert raw not in summary
+    assert "5113＊＊＊＊＊＊＊＊＊＊4418" in summary and "138＊＊＊＊5678" in summary
 
 
 def test_masking_is_idempotent_and_leaves_short_numbers_alone() -> None:
@@ -222,6 +229,5 @@ def test_planted_id_numbers_and_phones_never_appear_verbatim(
     evidence = {key: f"{prefix}{id_number}{suffix}", "other": phone}
     outcome = failed("planted", ReasonCode.NAME_MISMATCH, **evidence)
     summary = render([outcome], document_links=[])
-    unescaped = summary.replace("\\", "")
-    assert id_number not in unescaped and id_number not in summary
-    assert phone not in unescaped and phone not in summary
+    assert id_number not in summary
+    assert phone not in summary
