@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from rapidfuzz import fuzz
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 
+from documents.ocr.idnumber import is_valid_id_number
 from models.checks.facts import Fact
 
 # --- normalisation -------------------------------------------------------------------------------
@@ -206,7 +207,7 @@ def find_id_numbers(s: str) -> list[str]:
         if sum(c.isdigit() for c in run) < 17:
             continue
         for window in _windows(run, 18):
-            if ric.is_valid(window) and window not in found:
+            if is_valid_id_number(window) and window not in found:
                 found.append(window)
     return found
 

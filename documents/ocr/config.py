@@ -1,0 +1,55 @@
+"""Which OCR engine reads which document kind and field, and the OCR thresholds (config/ocr.yaml)."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from documents.ocr.engines import EngineUnavailable, OcrEngine, get_engine
+
+log = logging.getLogger(__name__)
+
+OCR_CONFIG = Path(__file__).resolve().parents[2] / "config" / "ocr.yaml"
+
+
+class OcrSettings(BaseModel):
+    """config/ocr.yaml as a typed object."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    default_engine: str = "tesseract"
+    engines: dict[str, str] = Field(default_factory=dict)
+    field_engines: dict[str, dict[str, str]] = Field(default_factory=dict)
+    crop_scale: float = Field(default=1.0, gt=0.2, le=4.0)
+    deskew_min_degrees: float = 1.5
+    osd_min_confidence: float = 1.0
+    tesseract_timeout_s: float = 30.0
+
+    def engine_for(self, kind: str, field: str | None = None) -> str:
+        """The engine name configured for a document kind (and optionally one of its fields)."""
+        if field is not None and field in self.field_engines.get(kind, {}):
+            return self.field_engines[kind][field]
+        return self.engines.get(kind, self.default_engine)
+
+    def engine(self, kind: str, field: str | None = None) -> OcrEngine:
+        """The configured engine, or the default one (with a warning) when it is not installed here."""
+        name = self.engine_for(kind, field)
+        try:
+            return get_engine(name)
+        except EngineUnavailable as exc:
+            if name == self.default_engine:
+                raise
+            log.warning(
+                "OCR engine %s unavailable for %s (%s); using %s", name, kind, exc, self.default_engine
+            )
+            return get_engine(self.default_engine)
+
+
+@cache
+def load_ocr_settings(path: Path = OCR_CONFIG) -> OcrSettings:
+    """The OCR settings (read once per process)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return OcrSettings.model_validate(data)

@@ -1,0 +1,346 @@
+"""OCR engines behind one small interface: lines of text with a confidence (0–1) and a box.
+
+`TesseractEngine` (pytesseract + Debian's tesseract, chi_sim + eng) is always available.
+`RapidOcrEngine` (rapidocr-onnxruntime, PP-OCRv4 ONNX models bundled in its wheel) is optional: it is
+imported lazily and raises `EngineUnavailable` when the package is not installed (it depends on the
+non-headless `opencv-python`, which conflicts with our `opencv-python-headless`; see config/ocr.yaml).
+
+pytesseract spawns one tesseract process per call (~0.2–1 s, mostly loading chi_sim), so
+`read_crops` stacks all field crops into ONE image with white gaps, runs tesseract once and splits the
+words back to their crops by vertical position.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Protocol, runtime_checkable
+
+import cv2
+import numpy as np
+
+Box = tuple[int, int, int, int]  # x, y, width, height in the image that was read
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    """One line of recognised text. `confidence` is the engine's own score scaled to 0–1."""
+
+    text: str
+    confidence: float
+    box: Box
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine's package (or its models) is not installed on this machine."""
+
+
+@runtime_checkable
+class OcrEngine(Protocol):
+    """What every OCR engine offers. Images are numpy arrays: BGR (H, W, 3) or grey (H, W)."""
+
+    name: str
+
+    def read_lines(self, img: np.ndarray, *, lang: str = "chi_sim", psm: int | None = None) -> list[OcrLine]:
+        """All text lines found in the image, top to bottom, boxes in image coordinates."""
+        ...
+
+    def read_crops(self, crops: list[np.ndarray], *, lang: str = "chi_sim", psm: int = 6) -> list[OcrLine]:
+        """One OcrLine per crop, in the same order (text "" with confidence 0 when nothing was read).
+
+        A crop holding several text lines gives their texts joined by "\\n"; the box is the crop's
+        own extent (0, 0, w, h)."""
+        ...
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def is_cjk(ch: str) -> bool:
+    """True for a CJK ideograph (the unified block and extension A)."""
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+def join_words(words: list[str]) -> str:
+    """Join OCR words of one line: no space next to a CJK character, one space between Latin words.
+
+    chi_sim tesseract reports each Chinese character as its own word; 张 少 颖 must become 张少颖,
+    while "NO. 12" keeps its space."""
+    out = ""
+    for w in words:
+        w = w.strip()
+        if not w:
+            continue
+        if out and not is_cjk(out[-1]) and not is_cjk(w[0]):
+            out += " "
+        out += w
+    return out
+
+
+def to_grey(img: np.ndarray) -> np.ndarray:
+    if img.ndim == 2:
+        return img
+    if img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2GRAY)
+    return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+
+
+def to_bgr(img: np.ndarray) -> np.ndarray:
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+    return img
+
+
+@dataclass(frozen=True)
+class _Word:
+    text: str
+    conf: float  # 0–1
+    box: Box
+    line_key: tuple[int, int, int]
+
+
+def _union(boxes: list[Box]) -> Box:
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _line_of(words: list[_Word]) -> OcrLine:
+    words = sorted(words, key=lambda w: w.box[0])
+    text = unicodedata.normalize("NFC", join_words([w.text for w in words]))
+    # Character-weighted mean: a one-character word should not weigh as much as an 18-digit number.
+    weights = [max(1, len(w.text.strip())) for w in words]
+    conf = sum(w.conf * n for w, n in zip(words, weights, strict=True)) / sum(weights)
+    return OcrLine(text=text, confidence=round(conf, 4), box=_union([w.box for w in words]))
+
+
+def _group_lines(words: list[_Word]) -> list[OcrLine]:
+    groups: dict[tuple[int, int, int], list[_Word]] = {}
+    for w in words:
+        groups.setdefault(w.line_key, []).append(w)
+    lines = [_line_of(ws) for ws in groups.values()]
+    return sorted(lines, key=lambda ln: (ln.box[1], ln.box[0]))
+
+
+def stack_crops(crops: list[np.ndarray], *, gap: int = 24, pad: int = 12) -> tuple[np.ndarray, list[Box]]:
+    """Stack grey crops vertically on white with `gap` pixels between them.
+
+    Returns the stacked image and each crop's band (x, y, w, h) inside it. Crops narrower than the
+    widest are left-aligned; their right side is padded white."""
+    greys = [to_grey(c) for c in crops]
+    width = max((g.shape[1] for g in greys), default=1) + 2 * pad
+    height = sum(g.shape[0] for g in greys) + gap * max(0, len(greys) - 1) + 2 * pad
+    sheet = np.full((max(height, 1), max(width, 1)), 255, np.uint8)
+    bands: list[Box] = []
+    y = pad
+    for g in greys:
+        h, w = g.shape[:2]
+        sheet[y : y + h, pad : pad + w] = g
+        bands.append((pad, y, w, h))
+        y += h + gap
+    return sheet, bands
+
+
+def split_by_bands(words: list[_Word], bands: list[Box], gap: int) -> list[OcrLine]:
+    """Assign each word to the band holding its vertical centre; one OcrLine per band."""
+    per_band: list[list[_Word]] = [[] for _ in bands]
+    for w in words:
+        cy = w.box[1] + w.box[3] / 2
+        for i, (_x, y, _w, h) in enumerate(bands):
+            if y - gap / 2 <= cy < y + h + gap / 2:
+                per_band[i].append(w)
+                break
+    out: list[OcrLine] = []
+    for (_bx, _by, bw, bh), ws in zip(bands, per_band, strict=True):
+        if not ws:
+            out.append(OcrLine("", 0.0, (0, 0, bw, bh)))
+            continue
+        lines = _group_lines(ws)
+        weights = [max(1, len(ln.text)) for ln in lines]
+        conf = sum(ln.confidence * n for ln, n in zip(lines, weights, strict=True)) / sum(weights)
+        out.append(OcrLine("\n".join(ln.text for ln in lines), round(conf, 4), (0, 0, bw, bh)))
+    return out
+
+
+# ----------------------------------------------------------------------------- tesseract
+
+
+def _tess_config(psm: int | None, whitelist: str | None) -> str:
+    parts = []
+    if psm is not None:
+        parts.append(f"--psm {psm}")
+    if whitelist:
+        parts.append(f"-c tessedit_char_whitelist={whitelist}")
+    # Keep inter-word spaces out of CJK text (tesseract otherwise inserts them between characters).
+    parts.append("-c preserve_interword_spaces=0")
+    return " ".join(parts)
+
+
+class TesseractEngine:
+    """pytesseract over the system tesseract (Debian: chi_sim, eng, osd)."""
+
+    name = "tesseract"
+
+    def __init__(self, *, timeout_s: float = 30.0) -> None:
+        self.timeout_s = timeout_s
+        # tesseract's OpenMP threads fight each other when several documents are read in parallel
+        # (worker processes); one thread per process is faster overall. Inherited by the child.
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+    def _words(
+        self, img: np.ndarray, *, lang: str, psm: int | None, whitelist: str | None = None
+    ) -> list[_Word]:
+        import pytesseract
+
+        data: dict[str, list[Any]] = pytesseract.image_to_data(
+            to_grey(img),
+            lang=lang,
+            config=_tess_config(psm, whitelist),
+            output_type=pytesseract.Output.DICT,
+            timeout=self.timeout_s,
+        )
+        words = []
+        for i, text in enumerate(data["text"]):
+            conf = float(data["conf"][i])
+            if not str(text).strip() or conf < 0:
+                continue
+            words.append(
+                _Word(
+                    text=str(text),
+                    conf=max(0.0, min(1.0, conf / 100.0)),
+                    box=(
+                        int(data["left"][i]),
+                        int(data["top"][i]),
+                        int(data["width"][i]),
+                        int(data["height"][i]),
+                    ),
+                    line_key=(int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i])),
+                )
+            )
+        return words
+
+    def read_lines(self, img: np.ndarray, *, lang: str = "chi_sim", psm: int | None = None) -> list[OcrLine]:
+        return _group_lines(self._words(img, lang=lang, psm=psm))
+
+    def read_crops(
+        self,
+        crops: list[np.ndarray],
+        *,
+        lang: str = "chi_sim",
+        psm: int = 6,
+        whitelist: str | None = None,
+    ) -> list[OcrLine]:
+        if not crops:
+            return []
+        gap = 24
+        sheet, bands = stack_crops(crops, gap=gap)
+        # A stacked sheet is several lines whatever the caller's psm: single-line modes would merge
+        # them, so 7/8/13 become 6 (one uniform block).
+        sheet_psm = 6 if psm in (7, 8, 13) else psm
+        return split_by_bands(self._words(sheet, lang=lang, psm=sheet_psm, whitelist=whitelist), bands, gap)
+
+
+# ----------------------------------------------------------------------------- RapidOCR (optional)
+
+
+class RapidOcrEngine:
+    """RapidOCR (PP-OCRv4 det + rec ONNX models shipped in the rapidocr-onnxruntime wheel).
+
+    Language is fixed by the bundled model (Chinese + Latin); `lang` and `psm` are accepted for the
+    interface and ignored. Recognition of crops runs as one batch in-process."""
+
+    name = "rapidocr"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._engine: Any = None
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            import rapidocr_onnxruntime  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def _get(self) -> Any:
+        with self._lock:
+            if self._engine is None:
+                try:
+                    from rapidocr_onnxruntime import RapidOCR
+                except ImportError as exc:  # pragma: no cover - depends on the machine
+                    raise EngineUnavailable(
+                        "RapidOCR is not installed: pip install rapidocr-onnxruntime==1.4.4 "
+                        "(needs opencv-python and the apt packages libgl1 libglib2.0-0)"
+                    ) from exc
+                self._engine = RapidOCR()
+            return self._engine
+
+    def read_lines(self, img: np.ndarray, *, lang: str = "chi_sim", psm: int | None = None) -> list[OcrLine]:
+        result, _elapse = self._get()(to_bgr(img))
+        lines = []
+        for quad, text, score in result or []:
+            xs = [int(p[0]) for p in quad]
+            ys = [int(p[1]) for p in quad]
+            box = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+            lines.append(OcrLine(unicodedata.normalize("NFC", str(text)), float(score), box))
+        return sorted(lines, key=lambda ln: (ln.box[1], ln.box[0]))
+
+    def read_crops(self, crops: list[np.ndarray], *, lang: str = "chi_sim", psm: int = 6) -> list[OcrLine]:
+        if not crops:
+            return []
+        engine = self._get()
+        out: list[OcrLine | None] = [None] * len(crops)
+        single: list[int] = []
+        for i, crop in enumerate(crops):
+            h, w = crop.shape[:2]
+            # A crop taller than ~2 text lines (an address) needs detection; one-line crops go to the
+            # recogniser together, in one batch.
+            lines = self.read_lines(crop) if h > 2.2 * _LINE_PX else []
+            if not lines:
+                single.append(i)
+                continue
+            weights = [max(1, len(ln.text)) for ln in lines]
+            conf = sum(ln.confidence * n for ln, n in zip(lines, weights, strict=True)) / sum(weights)
+            out[i] = OcrLine("\n".join(ln.text for ln in lines), round(conf, 4), (0, 0, w, h))
+        if single:
+            rec, _ = engine.text_rec([to_bgr(crops[i]) for i in single])
+            for i, (text, score) in zip(single, rec, strict=True):
+                h, w = crops[i].shape[:2]
+                out[i] = OcrLine(str(text), float(score) if text else 0.0, (0, 0, w, h))
+        return [ln if ln is not None else OcrLine("", 0.0, (0, 0, 1, 1)) for ln in out]
+
+
+# A text line on a card warped to 856×540 is ~30–40 px high.
+_LINE_PX = 40
+
+
+# ----------------------------------------------------------------------------- registry
+
+
+ENGINES: dict[str, type[TesseractEngine] | type[RapidOcrEngine]] = {
+    "tesseract": TesseractEngine,
+    "rapidocr": RapidOcrEngine,
+}
+
+
+@cache
+def get_engine(name: str = "tesseract") -> OcrEngine:
+    """The (shared, lazily created) engine called `name`; EngineUnavailable if it cannot run here."""
+    try:
+        cls = ENGINES[name]
+    except KeyError:
+        raise EngineUnavailable(f"unknown OCR engine {name!r}; known: {sorted(ENGINES)}") from None
+    if cls is RapidOcrEngine and not RapidOcrEngine.available():
+        raise EngineUnavailable(
+            "RapidOCR is not installed: pip install rapidocr-onnxruntime==1.4.4 "
+            "(needs opencv-python and the apt packages libgl1 libglib2.0-0)"
+        )
+    return cls()
