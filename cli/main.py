@@ -276,6 +276,39 @@ def demo(
 
 
 @app.command()
+def extract(
+    kind: Annotated[str, typer.Option("--kind", help="id_front, id_back, photo, lease_contract, ...")],
+    file: Annotated[Path, typer.Argument(help="One JPEG, PNG or PDF file")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """识别 Read one file as the flow does: fields (masked) with confidence, quality, reason codes."""
+    from models.package import DocumentKind
+    from services.documents import describe_reading, read_document
+    from storage.filetype import sniff_type
+
+    try:
+        DocumentKind(kind)
+        data = file.read_bytes()
+    except ValueError:
+        err_console.print(f"未知材料类型 unknown document kind {kind!r}")
+        raise typer.Exit(code=2) from None
+    except OSError as exc:
+        err_console.print(f"无法读取 cannot read {file}: {exc.strerror}")
+        raise typer.Exit(code=2) from None
+    described = describe_reading(read_document(kind, data, sniff_type(data)))
+    if as_json:
+        _emit_json(described)
+        return
+    table = Table("字段 field", "值 value (masked)", "置信度 confidence")
+    for name, fact in described["fields"].items():  # type: ignore[attr-defined]
+        table.add_row(name, str(fact["value"]), f"{fact['confidence']:.2f}")
+    console.print(table)
+    console.print(f"质量 quality: {described['metrics']}")
+    for problem in described["problems"]:  # type: ignore[attr-defined]
+        console.print(f"[red]{problem['reason']}[/red] {problem['zh']} / {problem['en']}")
+
+
+@app.command()
 def correct(
     case_id: Annotated[str, typer.Argument(help="Case waiting for correction (待补正)")],
     docs: Annotated[list[str], typer.Option("--doc", help="KIND=FILE, e.g. id_back=back.jpg (repeatable)")],

@@ -133,8 +133,10 @@ _OUTCOME = {
 # that names its keys `declared…`, `card…`/`…_on_contract`/`…_on_certificate` and anything else
 # (registry, record, status …) lands in 申报 / 证件 / 共享数据 by itself.
 _DOCUMENT_KEYS = frozenset(
-    {"present", "required", "low_fields", "valid_until", "certificate_matches", "uscc", "end_on", "source"}
-)
+    {"present", "required", "low_fields", "valid_until", "certificate_matches", "uscc", "end_on", "source",
+     # the file checks' measurements
+     "document_kind", "width", "height", "blur", "glare", "faces", "pages", "scanned_pages", "geometry"}
+)  # fmt: skip
 _DOCUMENT_SUFFIXES = ("_on_contract", "_on_certificate", "_on_card")
 # Parameters of the rule, not evidence about the applicant.
 _CONTEXT_KEYS = frozenset(

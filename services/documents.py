@@ -173,9 +173,99 @@ def _read_pdf(reading: DocumentReading, data: bytes) -> None:
         extractor(reading, None, pdf)
 
 
+def _read_id_front(reading: DocumentReading, bgr: Any, _pdf: Any) -> None:
+    from documents.extract.id_front import read_id_front
+    from documents.ocr.config import load_ocr_settings
+
+    if bgr is None:
+        return
+    result = read_id_front(bgr, engine=load_ocr_settings().engine("id_front"))
+    reading.section, reading.facts = "id_front", result.facts
+    reading.problems.extend(result.problems)
+    if result.geometry is not None:
+        reading.metrics["geometry"] = _geometry(result.geometry)
+
+
+def _read_id_back(reading: DocumentReading, bgr: Any, _pdf: Any) -> None:
+    from documents.extract.id_back import read_id_back
+    from documents.ocr.config import load_ocr_settings
+
+    if bgr is None:
+        return
+    result = read_id_back(bgr, engine=load_ocr_settings().engine("id_back"))
+    reading.section, reading.facts = "id_back", result.facts
+    reading.problems.extend(result.problems)
+
+
+def _geometry(report: Any) -> dict[str, Any]:
+    """What was done to find the card, for the reviewer (no pixels, no text)."""
+    return {"found_by": report.found_by, "rotation": report.rotation, "skew_deg": round(report.skew_deg, 1)}
+
+
+def _text_document(section: str | None, extract: Callable[..., Any]) -> Extractor:
+    """An extractor for a page-like document: text-layer lines of a PDF, OCR lines of a scan or photo."""
+
+    def run(reading: DocumentReading, bgr: Any, pdf: Any) -> None:
+        from documents.extract.pages import lines_from_image, lines_from_pdf, split_lines
+        from documents.ocr.config import load_ocr_settings
+
+        engine = load_ocr_settings().engine(reading.kind)
+        lines = lines_from_pdf(pdf, engine) if pdf is not None else lines_from_image(bgr, engine)
+        texts, confidences = split_lines(lines)
+        result = extract(texts, line_confidences=confidences)
+        facts = getattr(result, "facts", result)
+        if section is not None:
+            reading.section, reading.facts = section, facts
+
+    return run
+
+
 def _extractors() -> dict[str, Extractor]:
-    """Field extraction per document kind (filled in as the extractors land)."""
-    return {}
+    """Field extraction per document kind; the facts land in the DocumentFacts section named here."""
+    from documents.extract.business_license import extract_business_license
+    from documents.extract.enrollment import extract_enrollment_certificate
+    from documents.extract.labor import extract_labor_contract
+    from documents.extract.lease import extract_lease
+    from documents.extract.lodging import extract_lodging_certificate
+    from documents.extract.old_permit import extract_old_permit
+    from documents.extract.property import extract_property_certificate
+
+    return {
+        "id_front": _read_id_front,
+        "id_back": _read_id_back,
+        "lease_contract": _text_document("lease", extract_lease),
+        "labor_contract": _text_document("labor_contract", extract_labor_contract),
+        "business_license": _text_document("business_license", extract_business_license),
+        "property_certificate": _text_document("property", extract_property_certificate),
+        "enrollment_certificate": _text_document("enrollment", extract_enrollment_certificate),
+        # Read for the reviewer's summary; no check consumes them yet.
+        "lodging_certificate": _text_document(None, extract_lodging_certificate),
+        "old_permit": _text_document(None, extract_old_permit),
+    }
+
+
+def describe_reading(reading: DocumentReading) -> dict[str, object]:
+    """One file's reading for people and scripts: fields masked, with their confidence."""
+    from models.masking import mask_address, mask_id_number, mask_name
+
+    maskers = {"name": mask_name, "owner_name": mask_name, "address": mask_address}
+    fields: dict[str, dict[str, object]] = {}
+    if reading.facts is not None:
+        for name, fact in reading.facts:
+            if fact is None:
+                continue
+            value = fact.value
+            if isinstance(value, str):
+                masker = maskers.get(name) or (mask_id_number if "id_number" in name else None)
+                value = masker(value) if masker else value
+            shown = None if value is None else str(value)
+            fields[name] = {"value": shown, "confidence": round(fact.confidence, 2)}
+    return {
+        "kind": reading.kind,
+        "fields": fields,
+        "metrics": reading.metrics,
+        "problems": [p.as_dict() for p in reading.problems],
+    }
 
 
 def read_case_documents(case_id: str, engine: Engine | None = None) -> DocumentsRead:

@@ -1,0 +1,76 @@
+"""The flow's document stage on real rendered sample-city files with the real tesseract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from models.reasons import ReasonCode
+from samplecity.city import generate_city
+from services.documents import read_case_documents
+from services.intake import submit_folder
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("city")
+    # The first cases: document missing, file unreadable, wrong type, too small, too blurry, photo.
+    generate_city(out, residents=200, cases=6, seed=3, today=date(2026, 11, 27))
+    return out
+
+
+def _package(city: Path, scenario: str) -> tuple[Path, dict[str, object]]:
+    expected = json.loads((city / "expected.json").read_text(encoding="utf-8"))["cases"]
+    for folder in sorted((city / "cases").iterdir()):
+        application = json.loads((folder / "application.json").read_text(encoding="utf-8"))
+        if expected[application["submission_id"]]["scenario"] == scenario:
+            return folder, application
+    raise LookupError(scenario)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "reason"),
+    [
+        ("file_unreadable", ReasonCode.FILE_UNREADABLE),
+        ("image_too_small", ReasonCode.IMAGE_TOO_SMALL),
+        ("image_too_blurry", ReasonCode.IMAGE_TOO_BLURRY),
+        ("photo_not_compliant", ReasonCode.PHOTO_NOT_COMPLIANT),
+    ],
+)
+def test_a_bad_file_becomes_its_reason_and_the_rest_is_still_read(
+    city: Path, db_url: str, scenario: str, reason: ReasonCode
+) -> None:
+    folder, application = _package(city, scenario)
+    documents = read_case_documents(submit_folder(folder).case_id)
+    assert documents.files == len(application["documents"])  # type: ignore[arg-type]
+    # One problem per broken rule (a photo may break several): all of the planted kind.
+    assert {p.reason for p in documents.problems} == {reason}
+    failing = [o for o in documents.outcomes if o.failed]
+    assert {o.reason for o in failing} == {reason} and all(o.zh and o.en for o in failing)
+    # The ID card front is still read: its number is the declared one.
+    assert documents.facts is not None and documents.facts.id_front is not None
+    read = documents.facts.id_front.id_number
+    assert read is not None and read.value == application["applicant"]["id_number"]  # type: ignore[index]
+
+
+def test_rongju_extract_prints_masked_fields_with_confidence(city: Path) -> None:
+    folder, application = _package(city, "image_too_blurry")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "rongju"), "extract", "--kind", "id_front",
+         str(folder / "id_front.jpg"), "--json"],
+        capture_output=True, text=True, env=dict(os.environ), timeout=300, check=True,
+    )  # fmt: skip
+    reading = json.loads(done.stdout)
+    id_number = application["applicant"]["id_number"]  # type: ignore[index]
+    assert id_number not in done.stdout
+    assert reading["fields"]["id_number"]["value"] == f"{id_number[:4]}{'*' * 10}{id_number[-4:]}"
+    assert 0 < reading["fields"]["id_number"]["confidence"] <= 1
+    assert reading["metrics"]["width"] > 0 and reading["problems"] == []
