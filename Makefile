@@ -36,7 +36,8 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest -n 2 -q
+	$(VENV)/bin/mypy models
+	$(VENV)/bin/pytest -n 2 --dist loadfile -q
 
 lint: venv
 	$(VENV)/bin/ruff check .

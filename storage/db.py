@@ -6,9 +6,10 @@ write side by side; PostgreSQL is the same code with another URL.
 
 from __future__ import annotations
 
+import fcntl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,28 +42,60 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-@cache
-def _engine_for(url: str) -> Engine:
-    engine = make_engine(url)
-    migrate(engine)
-    return engine
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
 
 
 def get_engine() -> Engine:
-    """The engine for the configured database, migrated to the newest schema on first use."""
-    return _engine_for(get_settings().database_url)
+    """The engine for the configured database, migrated to the newest schema on first use.
+
+    Thread-safe: the API serves requests from a thread pool, and Alembic's runner is not re-entrant.
+    """
+    url = get_settings().database_url
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = make_engine(url)
+            migrate(engine)
+            _engines[url] = engine
+    return engine
+
+
+# Any fixed number: the PostgreSQL advisory lock every rongju process takes while migrating.
+_MIGRATION_LOCK_KEY = 7_261_127
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
+    """Bring the schema to the newest Alembic revision (idempotent).
+
+    Several processes may start at once (the CLI, the API, a worker's flow runs): they take a lock
+    first — an advisory lock on PostgreSQL, a lock file beside the SQLite database — so one migrates
+    and the others then find the schema current.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
+    with _process_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@contextmanager
+def _process_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class UnitOfWork:

@@ -72,3 +72,43 @@ def test_upgrade_keeps_existing_cases(tmp_path: Path) -> None:
     with engine.connect() as connection:
         rows = connection.exec_driver_sql('SELECT id, status, paused_days, escalated FROM "case"').all()
     assert [tuple(r) for r in rows] == [("RJ1", "submitted", 0, 0)]
+
+
+def test_first_use_from_many_threads_migrates_once(db_url: str) -> None:
+    """The API's thread pool may open the database from several threads at once."""
+    import threading
+
+    from storage import db
+
+    db._engines.clear()
+    engines: list[object] = []
+    errors: list[BaseException] = []
+
+    def use() -> None:
+        try:
+            engines.append(db.get_engine())
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len({id(e) for e in engines}) == 1
+
+
+def test_processes_starting_together_on_a_new_database(tmp_path: Path) -> None:
+    """The CLI, the API and flow runs may all open a brand-new SQLite database at the same moment."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RONGJU_DATA_DIR": str(tmp_path / "fresh")}
+    rongju = str(Path(sys.executable).parent / "rongju")
+    processes = [
+        subprocess.Popen([rongju, "db", "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    results = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0, 0], [r[1][-500:] for r in results]
