@@ -37,6 +37,11 @@ def overdue_command(
 
     on = today()
     escalated = set(escalate_overdue(on)) if escalate else set()
+    if escalated:
+        from services.dispatch import tag_flow_runs
+
+        # The escalated cases' flow runs carry an "overdue" tag in the Prefect UI.
+        tag_flow_runs(sorted(escalated), "overdue")
     due = cases_due(within, on)
     if as_json:
         for item in due:

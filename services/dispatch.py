@@ -73,3 +73,29 @@ def resume_when_paused(flow_run_id: str, run_input: dict[str, object], *, patien
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1)
+
+
+def tag_flow_runs(case_ids: list[str], tag: str) -> int:
+    """Add `tag` (e.g. "overdue") to the cases' flow runs, so the UI shows and filters them.
+    Returns how many runs were tagged; nothing happens without a running Prefect."""
+    from uuid import UUID
+
+    from prefect import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from services.processing import read_case_state
+
+    api_url = prefect_api_url()
+    if api_url is None:
+        return 0
+    tagged = 0
+    with temporary_settings(updates={PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+        for case_id in case_ids:
+            run_id = read_case_state(case_id).flow_run_id
+            if run_id is None:
+                continue
+            current = set(client.read_flow_run(UUID(run_id)).tags or [])
+            if tag not in current:
+                client.update_flow_run(UUID(run_id), tags=sorted(current | {tag}))
+            tagged += 1
+    return tagged

@@ -113,6 +113,42 @@ def _suspended(stack: Stack, flow_run_id: str | None) -> bool:
     return bool(state and state.is_paused())
 
 
+def test_a_late_case_is_escalated_and_its_run_tagged(on_stack: Stack) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    from uuid import UUID
+
+    from prefect import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    case_id = _submit(on_stack, "name_mismatch")
+    state = read_case_state(case_id)
+    assert state.awaits_review
+    # Twenty-three days after acceptance the 15-day clock has run out.
+    env = {**os.environ, "RONGJU_TODAY": "2026-12-20"}
+    rongju = str(Path(sys.executable).parent / "rongju")
+    done = subprocess.run(
+        [rongju, "overdue", "--escalate", "--json"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1  # late cases exist: cron alerts on it
+    listed = {json.loads(line)["case_id"]: json.loads(line) for line in done.stdout.splitlines() if line}
+    assert listed[case_id]["escalated_now"] is True and listed[case_id]["days_left"] < 0
+    with (
+        temporary_settings(updates={PREFECT_API_URL: on_stack.state.api_url}),
+        get_client(sync_client=True) as c,
+    ):
+        assert "overdue" in (c.read_flow_run(UUID(state.flow_run_id or "")).tags or [])
+    again = subprocess.run(
+        [rongju, "overdue", "--escalate", "--json"], env=env, capture_output=True, text=True
+    )
+    assert (
+        json.loads(next(line for line in again.stdout.splitlines() if case_id in line))["escalated_now"]
+        is False
+    )
+
+
 def test_prefect_database_holds_no_personal_data(on_stack: Stack) -> None:
     """Names, ID numbers, phones and addresses of every sample-city applicant: zero hits in Prefect."""
     secrets: set[str] = set()
