@@ -57,6 +57,28 @@ class DocumentKind(StrEnum):
     ENROLLMENT_CERTIFICATE = "enrollment_certificate"
     OLD_PERMIT = "old_permit"
 
+    @property
+    def label_zh(self) -> str:
+        return _KIND_LABELS[self.value][0]
+
+    @property
+    def label_en(self) -> str:
+        return _KIND_LABELS[self.value][1]
+
+
+_KIND_LABELS = {
+    "id_front": ("身份证人像面", "ID card (front)"),
+    "id_back": ("身份证国徽面", "ID card (back)"),
+    "photo": ("证件照", "photo"),
+    "lease_contract": ("房屋租赁合同", "lease"),
+    "property_certificate": ("不动产权证书", "property certificate"),
+    "labor_contract": ("劳动合同", "labour contract"),
+    "business_license": ("营业执照", "business licence"),
+    "lodging_certificate": ("住宿证明", "lodging certificate"),
+    "enrollment_certificate": ("在读证明", "enrolment certificate"),
+    "old_permit": ("原居住证", "old permit"),
+}
+
 
 class DeliveryMethod(StrEnum):
     MAIL = "mail"

@@ -72,7 +72,7 @@ class DocumentsRead:
                     failed(
                         check if number == 0 else f"{check}_{problem.reason.value.lower()}",
                         problem.reason,
-                        detail_zh=f"{_KIND_ZH.get(reading.kind, reading.kind)}：{problem.zh}",
+                        detail_zh=f"{DocumentKind(reading.kind).label_zh}：{problem.zh}",
                         detail_en=f"{reading.kind}: {problem.en}",
                         document_kind=reading.kind,
                         **problem.detail,
@@ -80,19 +80,6 @@ class DocumentsRead:
                 )
         return outcomes
 
-
-_KIND_ZH = {
-    "id_front": "身份证人像面",
-    "id_back": "身份证国徽面",
-    "photo": "证件照",
-    "lease_contract": "房屋租赁合同",
-    "property_certificate": "不动产权证书",
-    "labor_contract": "劳动合同",
-    "business_license": "营业执照",
-    "lodging_certificate": "住宿证明",
-    "enrollment_certificate": "在读证明",
-    "old_permit": "原居住证",
-}
 
 # kind -> function(reading, image_bgr or None, pdf or None) filling reading.facts/extra; registered
 # by the extraction modules (documents/extract/*) through `_extractors()`.

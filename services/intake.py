@@ -139,7 +139,7 @@ def check_files(
                 _problem(
                     "DOCUMENT_MISSING",
                     ref.file,
-                    f"材料清单列出的{_KIND_ZH.get(ref.kind.value, ref.kind.value)}文件未随申请提交",
+                    f"材料清单列出的{ref.kind.label_zh}文件未随申请提交",
                     f"listed {ref.kind.value} file is not in the package",
                 )
             )
@@ -172,20 +172,6 @@ def check_files(
     if problems:
         raise PackageRefused(problems, package.submission_id)
     return checked
-
-
-_KIND_ZH = {
-    "id_front": "身份证人像面",
-    "id_back": "身份证国徽面",
-    "photo": "证件照",
-    "lease_contract": "房屋租赁合同",
-    "property_certificate": "不动产权证书",
-    "labor_contract": "劳动合同",
-    "business_license": "营业执照",
-    "lodging_certificate": "住宿证明",
-    "enrollment_certificate": "在读证明",
-    "old_permit": "原居住证",
-}
 
 
 def find_case(submission_id: str, engine: Engine | None = None) -> Case | None:

@@ -18,6 +18,7 @@ from config.city import load_city, load_policy
 from config.settings import today
 from models.checks.result import CheckOutcome
 from models.decision import decide
+from models.package import DocumentKind
 from models.reasons import ReasonCode
 from models.review import ReviewChoice, ValidatedDecision
 from models.review_summary import ReviewCase, render_review_summary
@@ -31,18 +32,10 @@ from storage.db import UnitOfWork, unit_of_work
 # Links in the form must outlive a reviewer's working day; they are still scoped to one document.
 REVIEW_LINK_TTL_SECONDS = 24 * 3600
 
-_KIND_ZH = {
-    "id_front": "身份证人像面 ID card (front)",
-    "id_back": "身份证国徽面 ID card (back)",
-    "photo": "证件照 photo",
-    "lease_contract": "租赁合同 lease",
-    "property_certificate": "不动产权证书 property certificate",
-    "labor_contract": "劳动合同 labour contract",
-    "business_license": "营业执照 business licence",
-    "lodging_certificate": "住宿证明 lodging certificate",
-    "enrollment_certificate": "在读证明 enrolment certificate",
-    "old_permit": "原居住证 old permit",
-}
+
+def _kind_label(kind: str) -> str:
+    document_kind = DocumentKind(kind)
+    return f"{document_kind.label_zh} {document_kind.label_en}"
 
 
 def latest_outcomes(case_id: str, engine: Engine | None = None) -> list[CheckOutcome]:
@@ -96,7 +89,7 @@ def review_description(case_id: str, engine: Engine | None = None) -> str:
         decision=decide(outcomes, load_policy()),
         deadline=clock.due_on,
         days_left=clock.days_left,
-        document_links=[(_KIND_ZH.get(link.kind, link.kind), link.url, link.is_image) for link in links],
+        document_links=[(_kind_label(link.kind), link.url, link.is_image) for link in links],
         previous_error=last.refusal if last is not None and not last.accepted else None,
     )
 
