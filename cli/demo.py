@@ -187,7 +187,7 @@ def _review_automatically(console: Console, case_ids: list[str], timeout: float 
     the same resume path (and one-time codes) as the Prefect UI. A code works once, so a reviewer
     deciding a second case within the same 30-second step hands over to a colleague or waits."""
     from models.review import ReviewChoice
-    from services.review_client import submit_review
+    from services.review_client import NotWaitingForReview, submit_review
 
     answered: dict[str, int] = {}  # case -> review attempts seen when we last answered
     last_step: dict[str, int] = {}  # reviewer -> TOTP step of the code last used
@@ -199,8 +199,8 @@ def _review_automatically(console: Console, case_ids: list[str], timeout: float 
             break
         for case_id in waiting:
             state = read_case_state(case_id)
-            if answered.get(case_id) == state.review_attempts:
-                continue  # our answer is still on its way through the flow run
+            if not state.awaits_review or answered.get(case_id) == state.review_attempts:
+                continue  # decided meanwhile, or our answer is still on its way through the flow run
             step = int(time.time()) // 30
             reviewer = next(
                 (
@@ -212,12 +212,15 @@ def _review_automatically(console: Console, case_ids: list[str], timeout: float 
             )
             if reviewer is None:
                 continue  # both used this step's code: next round
-            submit_review(
-                case_id,
-                reviewer_id=reviewer,
-                choice=ReviewChoice.APPROVE,
-                comment="演示：脚本审核 demo: scripted",
-            )
+            try:
+                submit_review(
+                    case_id,
+                    reviewer_id=reviewer,
+                    choice=ReviewChoice.APPROVE,
+                    comment="演示：脚本审核 demo: scripted",
+                )
+            except NotWaitingForReview:  # decided between our read and the resume
+                continue
             last_step[reviewer] = step
             answered[case_id] = state.review_attempts
             reviewed += 1

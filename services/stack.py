@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -93,6 +94,11 @@ def _healthy(api_url: str) -> bool:
         return False
 
 
+def _port_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -136,10 +142,22 @@ def start_stack(
     env = child_env(api_url)
     try:
         if not external:
+            if _healthy(api_url) or _port_taken(port):
+                raise RuntimeError(
+                    f"端口 {port} 已被占用 port {port} is already in use (a server this data folder did not "
+                    "start?): stop it, or use --port or PREFECT_API_URL"
+                )
             progress("启动 Prefect 服务 starting the Prefect server…")
             server = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
-            _spawn("server", server, env, state)
-            _wait_until(lambda: _healthy(api_url), 120, "the Prefect server")
+            process = _spawn("server", server, env, state)
+
+            def server_ready() -> bool:
+                if process.poll() is not None:
+                    tail = Path(state.logs["server"]).read_text(errors="replace")[-1500:]
+                    raise RuntimeError(f"Prefect 服务启动失败 the Prefect server exited: {tail}")
+                return _healthy(api_url)
+
+            _wait_until(server_ready, 120, "the Prefect server")
         progress("创建工作池并部署 creating the work pool and deploying process-case…")
         create = [str(BIN / "prefect"), "work-pool", "create", WORK_POOL, "--type", "process", "--overwrite"]
         _run(create, env, "work-pool create")
