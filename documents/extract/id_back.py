@@ -56,6 +56,10 @@ def clean_authority(raw: str) -> str | None:
     return t if len(t) >= 4 else None
 
 
+# Confidence of validity dates whose span is exactly 5, 10 or 20 years (GB: the card terms).
+TERM_CONFIRMED = 0.9
+
+
 def parse_validity(raw: str) -> tuple[date | None, date | None, bool] | None:
     """(valid_from, valid_until, indefinite) from "2016.02.04-2036.02.04" / "2016.02.04-长期"."""
     t = normalise_ocr_text(raw)
@@ -109,8 +113,12 @@ def parse_id_back(lines: Sequence[OcrLine]) -> IdBackReading:
                                 start.day,
                             )
                         )
-                        c = ln.confidence if plausible else ln.confidence * 0.7
+                        # Two dates agreeing on month and day over a legal term work like a check
+                        # digit: both were read right, whatever the engine's per-character doubt.
+                        c = max(ln.confidence, TERM_CONFIRMED) if plausible else ln.confidence * 0.7
                         valid_until = Fact(value=end, confidence=round(min(1.0, c), 4))
+                        if plausible and valid_from is not None:
+                            valid_from = Fact(value=valid_from.value, confidence=round(c, 4))
     return IdBackReading(
         facts=IdBackFacts(valid_from=valid_from, valid_until=valid_until),
         issuing_authority=authority,

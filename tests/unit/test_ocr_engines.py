@@ -253,6 +253,23 @@ def test_back_reads_authority_and_indefinite_validity() -> None:
     assert r.facts.valid_until.confidence > 0
 
 
+@pytest.mark.parametrize(
+    ("text", "trusted"),
+    [
+        ("有效期限 2020.07.31-2030.07.31", True),  # a legal 10-year term: both dates confirm each other
+        ("有效期限 2020.07.31-2040.07.31", True),
+        ("有效期限 2020.07.31-2030.07.13", False),  # month/day disagree: one of them was misread
+        ("有效期限 2020.07.31-2027.07.31", False),  # 7 years is no card term
+    ],
+)
+def test_a_legal_term_confirms_doubtful_validity_dates(text: str, trusted: bool) -> None:
+    r = parse_id_back([line(text, 0.5)])
+    until = r.facts.valid_until
+    assert until is not None and until.value is not None
+    assert (until.confidence >= 0.8) is trusted
+    assert r.facts.valid_from is not None and (r.facts.valid_from.confidence >= 0.8) is trusted
+
+
 def test_correction_must_agree_with_the_printed_birth_date() -> None:
     # From the benchmark: 5 misread as 2 (not in the confusion table); "correcting" 1990 → 1890 gave a
     # different valid number. The printed birth date (1990) refuses it.
