@@ -32,3 +32,20 @@ class ReasonCode(StrEnum):
     ALREADY_HOLDS_PERMIT = "ALREADY_HOLDS_PERMIT"
     ENDORSEMENT_WINDOW = "ENDORSEMENT_WINDOW"
     OCR_LOW_CONFIDENCE = "OCR_LOW_CONFIDENCE"
+
+
+# Reasons only the document stage can find: they need a file decoded or a document's own fields read
+# (image quality, the photo, the ID card's name, number and validity, OCR confidence).
+DOCUMENT_STAGE_CODES: frozenset[ReasonCode] = frozenset(
+    {
+        ReasonCode.FILE_UNREADABLE,
+        ReasonCode.FILE_TYPE_NOT_ALLOWED,
+        ReasonCode.IMAGE_TOO_SMALL,
+        ReasonCode.IMAGE_TOO_BLURRY,
+        ReasonCode.PHOTO_NOT_COMPLIANT,
+        ReasonCode.ID_NUMBER_MISMATCH,
+        ReasonCode.NAME_MISMATCH,
+        ReasonCode.ID_CARD_EXPIRED,
+        ReasonCode.OCR_LOW_CONFIDENCE,
+    }
+)

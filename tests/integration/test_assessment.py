@@ -12,24 +12,13 @@ from pathlib import Path
 import pytest
 from factories import jpeg_bytes, pdf_bytes, png_bytes
 
-from models.reasons import ReasonCode as R
+from models.reasons import DOCUMENT_STAGE_CODES
 from samplecity.city import generate_city
 from services.assessment import CaseNotFound, assess_case
 from services.intake import submit_folder
 from storage.shared_data import import_snapshot
 
 TODAY = date(2026, 11, 27)
-DOCUMENT_READ_CODES = {
-    R.FILE_UNREADABLE,
-    R.FILE_TYPE_NOT_ALLOWED,
-    R.IMAGE_TOO_SMALL,
-    R.IMAGE_TOO_BLURRY,
-    R.PHOTO_NOT_COMPLIANT,
-    R.ID_NUMBER_MISMATCH,
-    R.NAME_MISMATCH,
-    R.ID_CARD_EXPIRED,
-    R.OCR_LOW_CONFIDENCE,
-}
 
 
 def _with_placeholder_files(package: Path, into: Path) -> Path:
@@ -71,8 +60,8 @@ def test_stored_cases_are_assessed_with_planted_reasons_and_station(city: Path, 
             continue
         case_id = submit_folder(_with_placeholder_files(package, tmp_path / "pkgs" / package.name)).case_id
         assessment = assess_case(case_id)
-        found = {r.value for r in assessment.decision.reasons} - {c.value for c in DOCUMENT_READ_CODES}
-        assert found == set(want["reasons"]) - {c.value for c in DOCUMENT_READ_CODES}, want["scenario"]
+        found = {r.value for r in assessment.decision.reasons} - {c.value for c in DOCUMENT_STAGE_CODES}
+        assert found == set(want["reasons"]) - {c.value for c in DOCUMENT_STAGE_CODES}, want["scenario"]
         assert assessment.routing.station_id == want["station_id"]
         assert assessment.routing.matched == want["station_matched"]
         # Without document facts nothing is approved unattended.

@@ -17,23 +17,13 @@ from config.city import load_policy
 from models.checks import gather_applicant_data, run_checks
 from models.decision import decide
 from models.package import parse_application
+from models.reasons import DOCUMENT_STAGE_CODES
 from models.reasons import ReasonCode as R
 from samplecity.city import generate_city
 from storage.shared_data import open_snapshot
 
 TODAY = date(2026, 11, 27)
-NEEDS_DOCUMENTS_READ = {
-    R.FILE_UNREADABLE,
-    R.FILE_TYPE_NOT_ALLOWED,
-    R.IMAGE_TOO_SMALL,
-    R.IMAGE_TOO_BLURRY,
-    R.PHOTO_NOT_COMPLIANT,
-    R.ID_NUMBER_MISMATCH,
-    R.NAME_MISMATCH,
-    R.ID_CARD_EXPIRED,
-    R.OCR_LOW_CONFIDENCE,
-}
-ANSWERED_HERE = set(R) - NEEDS_DOCUMENTS_READ
+ANSWERED_HERE = set(R) - DOCUMENT_STAGE_CODES
 
 
 @pytest.mark.parametrize(("seed", "fmt"), [(5, "csv"), (6, "parquet")])
