@@ -102,7 +102,7 @@ def wrap_width(text: str, fnt: ImageFont.FreeTypeFont, max_width: float) -> list
     """Greedy wrap to a pixel width, keeping ASCII runs (numbers, codes) whole where possible."""
     lines: list[str] = []
     for para in text.split("\n"):
-        tokens = _tokens(para)
+        tokens = text_tokens(para)
         line = ""
         for tok in tokens:
             if fnt.getlength(line + tok) <= max_width or not line:
@@ -126,11 +126,12 @@ def wrap_width(text: str, fnt: ImageFont.FreeTypeFont, max_width: float) -> list
     return lines
 
 
-def _tokens(text: str) -> list[str]:
+def text_tokens(text: str) -> list[str]:
+    """Characters, but ASCII runs (ID numbers, dates, amounts) kept whole so they never split."""
     out: list[str] = []
     buf = ""
     for ch in text:
-        if ch.isascii() and ch not in " ":
+        if ch.isascii() and ch != " ":
             buf += ch
             continue
         if buf:

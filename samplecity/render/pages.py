@@ -22,7 +22,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 
 from samplecity.render import fonts
-from samplecity.render.common import INK, SEAL_RED, draw_round_seal, np_rng, paper
+from samplecity.render.common import INK, SEAL_RED, draw_round_seal, np_rng, paper, text_tokens
 
 PAGE_W, PAGE_H = A4  # points
 SCAN_SIZE = (1654, 2339)  # A4 at 200 dpi
@@ -99,7 +99,7 @@ def _wrap(face: fonts.FontFace, text: str, size: float, width: float, first_inde
     lines: list[str] = []
     line = ""
     avail = width - first_indent
-    tokens = _tokens(text)
+    tokens = text_tokens(text)
     for tok in tokens:
         if not line or measure(face, line + tok, size) <= avail:
             line += tok
@@ -113,23 +113,6 @@ def _wrap(face: fonts.FontFace, text: str, size: float, width: float, first_inde
     if line:
         lines.append(line)
     return lines or [""]
-
-
-def _tokens(text: str) -> list[str]:
-    """Characters, but ASCII runs (ID numbers, dates, amounts) kept whole so they never split."""
-    out: list[str] = []
-    buf = ""
-    for ch in text:
-        if ch.isascii() and ch != " ":
-            buf += ch
-            continue
-        if buf:
-            out.append(buf)
-            buf = ""
-        out.append(ch)
-    if buf:
-        out.append(buf)
-    return out
 
 
 def layout(blocks: Sequence[Block], style: Style, rng: random.Random) -> list[Page]:
