@@ -37,7 +37,7 @@ class Assessment:
 
 
 class CaseNotFound(LookupError):
-    pass
+    """No case with that id in the case DB (the one error every case service raises for it)."""
 
 
 def assess_case(

@@ -18,8 +18,9 @@ from models.package import DocumentKind, PackageProblem, PackageRefused
 from models.sla import resume
 from models.status import CaseStatus
 from models.tables import Case, Document
+from services.assessment import CaseNotFound
 from services.dispatch import resume_when_paused
-from services.processing import CaseNotFound, CaseState, read_case_state
+from services.processing import CaseState, read_case_state
 from services.stack import prefect_api_url
 from storage.db import unit_of_work
 from storage.documents import content_hash, get_document_store

@@ -19,7 +19,7 @@ from models.masking import mask_name
 from models.package import BusinessType
 from models.status import CaseStatus
 from models.tables import Case, CheckResult, Notification, Review, StatusTransition, utcnow
-from services.assessment import Assessment
+from services.assessment import Assessment, CaseNotFound
 from storage.db import unit_of_work
 
 SYSTEM = "system"
@@ -47,10 +47,6 @@ class CaseState:
     @property
     def awaits_review(self) -> bool:
         return self.status is CaseStatus.UNDER_REVIEW and self.outcome == "needs_review"
-
-
-class CaseNotFound(LookupError):
-    pass
 
 
 def read_case_state(case_id: str, engine: Engine | None = None) -> CaseState:
