@@ -20,11 +20,12 @@ from models.status import CaseStatus
 from models.tables import Case, Document
 from services.assessment import CaseNotFound
 from services.dispatch import resume_when_paused
+from services.intake import file_problem
 from services.processing import CaseState, read_case_state
 from services.stack import prefect_api_url
 from storage.db import unit_of_work
 from storage.documents import content_hash, get_document_store
-from storage.filetype import ALLOWED_TYPES, sniff_type
+from storage.filetype import sniff_type
 
 
 @dataclass(frozen=True)
@@ -39,19 +40,11 @@ def submit_correction(
 ) -> CaseState:
     """Store corrected documents for a case waiting for correction, and let its flow run continue."""
     settings = get_settings()
-    problems: list[PackageProblem] = []
-    limit_mb = settings.max_file_bytes // 2**20
-    for item in files:
-        mime = sniff_type(item.data)
-        if not item.data or len(item.data) > settings.max_file_bytes or mime not in ALLOWED_TYPES:
-            problems.append(
-                PackageProblem(
-                    code="FILE_TYPE_NOT_ALLOWED",
-                    field=item.name,
-                    zh=f"{item.name}：仅接受不超过 {limit_mb} MB 的 JPEG、PNG 或 PDF 文件。",
-                    en=f"{item.name}: only JPEG, PNG or PDF up to {settings.max_file_bytes} bytes ({mime}).",
-                )
-            )
+    problems = [
+        problem
+        for item in files
+        if (problem := file_problem(item.name, item.data, max_bytes=settings.max_file_bytes)[1]) is not None
+    ]
     if not files:
         problems.append(PackageProblem("PACKAGE_INVALID", "documents", "未提供补正材料。", "No files given."))
     if problems:

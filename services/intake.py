@@ -118,6 +118,29 @@ def _problem(code: str, field: str, zh: str, en: str) -> PackageProblem:
     return PackageProblem(code=code, field=field, zh=f"{field}：{zh}，请重新上传。", en=f"{field}: {en}")
 
 
+def file_problem(name: str, data: bytes, *, max_bytes: int) -> tuple[str, PackageProblem | None]:
+    """The sniffed MIME type of one uploaded file, and why it is refused (None when it is accepted):
+    the same rules for a new package and for corrected documents."""
+    if not data:
+        return "application/x-empty", _problem(ReasonCode.FILE_UNREADABLE, name, "文件为空", "file is empty")
+    if len(data) > max_bytes:
+        return "", _problem(
+            ReasonCode.FILE_TYPE_NOT_ALLOWED,
+            name,
+            f"文件超过 {max_bytes // (1024 * 1024)} MB 上限",
+            f"file exceeds the {max_bytes} byte limit",
+        )
+    mime_type = sniff_type(data)
+    if mime_type not in ALLOWED_TYPES:
+        return mime_type, _problem(
+            ReasonCode.FILE_TYPE_NOT_ALLOWED,
+            name,
+            f"文件实际格式为 {mime_type}，仅接受 JPEG、PNG 图片或 PDF 文件",
+            f"file is {mime_type}; only JPEG, PNG and PDF are accepted",
+        )
+    return mime_type, None
+
+
 @dataclass(frozen=True)
 class _CheckedFile:
     kind: str
@@ -144,19 +167,9 @@ def check_files(
                 )
             )
             continue
-        if not data:
-            problems.append(_problem(ReasonCode.FILE_UNREADABLE, ref.file, "文件为空", "file is empty"))
-            continue
-        mime_type = sniff_type(data)
-        if mime_type not in ALLOWED_TYPES:
-            problems.append(
-                _problem(
-                    ReasonCode.FILE_TYPE_NOT_ALLOWED,
-                    ref.file,
-                    f"文件实际格式为 {mime_type}，仅接受 JPEG、PNG 图片或 PDF 文件",
-                    f"file is {mime_type}; only JPEG, PNG and PDF are accepted",
-                )
-            )
+        mime_type, problem = file_problem(ref.file, data, max_bytes=get_settings().max_file_bytes)
+        if problem is not None:
+            problems.append(problem)
             continue
         checked.append(_CheckedFile(ref.kind.value, ref.file, data, mime_type))
     total = sum(len(f.data) for f in checked)

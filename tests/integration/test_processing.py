@@ -74,3 +74,34 @@ def test_each_outcome_moves_the_case_once(
         assert "1." in body and "2." in body and "王**" in body and "王小明" not in body
         assert body.index("需补正") < body.index("needs corrections")
     assert read_case_state(case_id).check_round == 1
+
+
+def test_corrected_documents_meet_the_intake_rules_and_reopen_the_case(
+    engine: object, tmp_path: Path
+) -> None:
+    from factories import jpeg_bytes
+
+    from models.package import DocumentKind, PackageRefused
+    from models.tables import Document
+    from services.correction import CorrectedFile, submit_correction
+
+    case_id = submit_folder(make_package(tmp_path / "pkg")).case_id
+    record_assessment(case_id, _assessment(case_id, ReasonCode.IMAGE_TOO_BLURRY), on=DAY)
+    with pytest.raises(PackageRefused) as refused:
+        submit_correction(
+            case_id,
+            [
+                CorrectedFile(DocumentKind.ID_BACK, "back.jpg", b""),
+                CorrectedFile(DocumentKind.PHOTO, "photo.jpg", b"GIF89a" + b"\x00" * 64),
+            ],
+            resume_flow=False,
+        )
+    assert [p.code for p in refused.value.problems] == ["FILE_UNREADABLE", "FILE_TYPE_NOT_ALLOWED"]
+    assert read_case_state(case_id).status is CaseStatus.NEEDS_CORRECTION  # nothing changed
+
+    state = submit_correction(
+        case_id, [CorrectedFile(DocumentKind.ID_BACK, "back.jpg", jpeg_bytes((1, 2, 3)))], resume_flow=False
+    )
+    assert state.status is CaseStatus.UNDER_REVIEW and state.needs_assessment
+    backs = [d for d in _rows(case_id, Document) if d.kind == "id_back"]
+    assert sorted(d.superseded for d in backs) == [False, True]  # the earlier file is kept
