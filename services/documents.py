@@ -20,6 +20,7 @@ from documents.problems import DocumentProblem
 from models.checks.facts import DocumentFacts
 from models.checks.result import CheckOutcome, failed, passed
 from models.package import DocumentKind
+from models.reasons import ReasonCode
 from models.tables import Document
 from storage.db import unit_of_work
 from storage.documents import get_document_store
@@ -95,8 +96,6 @@ def read_document(kind: str, data: bytes, mime_type: str) -> DocumentReading:
         elif mime_type == "application/pdf":
             _read_pdf(reading, data)
         else:
-            from models.reasons import ReasonCode
-
             reading.problems.append(
                 DocumentProblem(
                     ReasonCode.FILE_TYPE_NOT_ALLOWED,
@@ -105,8 +104,6 @@ def read_document(kind: str, data: bytes, mime_type: str) -> DocumentReading:
                 )
             )
     except Exception as exc:  # a reader bug must not lose the case: it becomes "unreadable", logged
-        from models.reasons import ReasonCode
-
         log.exception("reading a %s file failed", kind)
         reading.problems.append(
             DocumentProblem(
