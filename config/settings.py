@@ -24,9 +24,18 @@ class Settings(BaseSettings):
     database_url: str = ""
     document_dir: Path | None = None
     shared_data_dir: Path | None = None
+    # The card centre's spool folder (one PDF per card + batch manifests) and its inbox for returned
+    # production manifests; the EMS mailing folder (labels + daily manifests); the SMS outbox of the
+    # default file sender.
     print_spool: Path | None = None
+    print_inbox: Path | None = None
+    mail_dir: Path | None = None
+    sms_outbox: Path | None = None
     # When set, every rule uses this date as "today" (tests and batch checks need a fixed clock).
     today: date | None = None
+    # Test hook (services/faults.py): the step boundary at which a process kills itself. Never set
+    # in production.
+    fault_kill_at: str | None = None
     # Largest accepted upload, per file, and per package.
     max_file_bytes: int = 20 * 1024 * 1024
     max_package_bytes: int = 80 * 1024 * 1024
@@ -41,6 +50,12 @@ class Settings(BaseSettings):
             self.shared_data_dir = self.data_dir / "shared-data"
         if self.print_spool is None:
             self.print_spool = self.data_dir / "print-spool"
+        if self.print_inbox is None:
+            self.print_inbox = self.data_dir / "print-inbox"
+        if self.mail_dir is None:
+            self.mail_dir = self.data_dir / "mail"
+        if self.sms_outbox is None:
+            self.sms_outbox = self.data_dir / "sms-outbox"
         return self
 
     @property

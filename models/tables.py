@@ -182,9 +182,10 @@ class Notification(SQLModel, table=True):
     channel: str = Field(default="sms", max_length=16)
     recipient: str = Field(max_length=20)
     body: str = Field(sa_column=Column(Text, nullable=False))
-    state: str = Field(default="pending", max_length=16)  # pending -> sent | failed
+    state: str = Field(default="pending", max_length=16, index=True)  # pending -> sending -> sent | failed
     attempts: int = 0
     created_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None  # when a sender took it (a stale claim is a dead sender's)
     sent_at: datetime | None = None
 
 
@@ -199,3 +200,68 @@ class ReviewerCodeUse(SQLModel, table=True):
     time_step: int  # the TOTP counter (unix time // 30) the code belonged to
     case_id: str = Field(max_length=40)
     used_at: datetime = Field(default_factory=utcnow)
+
+
+class Counter(SQLModel, table=True):
+    """A named sequence (card numbers per bureau and year, waybill serials), bumped in a transaction."""
+
+    __tablename__ = "counter"
+
+    name: str = Field(primary_key=True, max_length=100)  # e.g. "card:成都市公安局武侯区分局:2026"
+    value: int = 0
+
+
+class CardIssue(SQLModel, table=True):
+    """One card issued for a case: its number (allocated once) and the face printed on it.
+
+    One row per (case, card version); the card number is unique. The face is stored so that a
+    re-render prints exactly the same card.
+    """
+
+    __tablename__ = "card_issue"
+    __table_args__ = (UniqueConstraint("case_id", "card_version", name="uq_card_issue_case_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    card_version: int
+    card_no: str = Field(max_length=32, unique=True)
+    bureau: str = Field(max_length=64)
+    issued_on: date
+    face: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    photo_hash: str | None = Field(default=None, max_length=64)  # document store key of the photo
+    spooled_at: datetime | None = None  # the PDF is in the card centre's spool
+    produced_at: datetime | None = None  # the card centre confirmed the card was made
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Delivery(SQLModel, table=True):
+    """How a card reaches the applicant: an EMS waybill, or a pickup code at the station."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("case_id", "card_version", name="uq_delivery_case_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    card_version: int
+    method: str = Field(max_length=8)  # mail | pickup
+    waybill_no: str | None = Field(default=None, max_length=32, unique=True)
+    pickup_code: str | None = Field(default=None, max_length=12)
+    station_id: str | None = Field(default=None, max_length=64)
+    dispatched_on: date | None = None  # the day the label went on the mailing manifest
+    handed_over_at: datetime | None = None  # delivered (EMS confirmation) or picked up at the station
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Replay(SQLModel, table=True):
+    """The audit trail of admin replays: who started the case's flow again, when and why."""
+
+    __tablename__ = "replay"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    actor: str = Field(max_length=64)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    status_at_replay: str = Field(max_length=32)
+    previous_flow_run_id: str | None = Field(default=None, max_length=64)
+    flow_run_id: str | None = Field(default=None, max_length=64)
+    at: datetime = Field(default_factory=utcnow)

@@ -20,6 +20,7 @@ from models.package import BusinessType
 from models.status import CaseStatus
 from models.tables import Case, CheckResult, Notification, Review, StatusTransition, utcnow
 from services.assessment import Assessment, CaseNotFound
+from services.faults import fault_point
 from storage.db import unit_of_work
 
 SYSTEM = "system"
@@ -39,6 +40,7 @@ class CaseState:
     check_round: int  # rounds of automated checks recorded so far
     review_attempts: int  # review submissions recorded (accepted or refused)
     correction_rounds: int  # times the case was sent back for correction
+    card_version: int = 1  # the card being produced (bumped for a replacement card)
 
     @property
     def needs_assessment(self) -> bool:
@@ -70,6 +72,7 @@ def _state(session: Session, case_id: str) -> CaseState:
         station_id=case.station_id,
         bureau=case.bureau,
         flow_run_id=case.flow_run_id,
+        card_version=case.card_version,
         check_round=count(select(func.max(CheckResult.round)).where(CheckResult.case_id == case_id)),
         review_attempts=count(select(func.count()).select_from(Review).where(Review.case_id == case_id)),
         correction_rounds=count(
@@ -153,14 +156,17 @@ def record_assessment(
         final = CaseStatus(case.status)
         if final is not current:
             uow.add(applicant_notice(case, final, str(round_), zh_items, en_items))
+        fault_point("record_outcome:before_record")
         uow.commit()
         return _state(uow.session, case_id)
 
 
 def applicant_notice(
-    case: Case, status: CaseStatus, occasion: str, zh_items: list[str], en_items: list[str]
+    case: Case, status: CaseStatus, occasion: str, zh_items: list[str], en_items: list[str], **extra: str
 ) -> Notification:
-    """The applicant's SMS for a status change, keyed so it is written once per status and round."""
+    """The applicant's SMS for a status change, keyed so it is written once per status and round.
+
+    `extra` fills the placeholders only some templates have (waybill number, pickup code)."""
     from config.city import load_city
 
     template = load_notice_templates().get(status)
@@ -172,6 +178,7 @@ def applicant_notice(
         items_zh="；".join(zh_items) + ("。" if zh_items else ""),
         items_en=" ".join(en_items),
         station=station,
+        **extra,
     )
     return Notification(
         key=f"notify:{case.id}:{status.value}:{occasion}",

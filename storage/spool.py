@@ -1,0 +1,112 @@
+"""The folders rongju hands real-world work to: the card centre's print spool and the EMS mail room.
+
+Every file is written whole or not at all (temp file + fsync + rename) under a name derived from a
+durable key (the card number, the waybill number, the day), so writing it again after a crash or a
+replay replaces it with the same bytes: a key never yields a second entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+
+from config.settings import get_settings
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a reader sees the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """A UTF-8 CSV (with BOM, so the card centre's spreadsheet shows Chinese right)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+class PrintSpool:
+    """The card centre's spool folder: one PDF per card, one manifest per batch (issue day)."""
+
+    MANIFEST_HEADER = ("card_no", "case_id", "card_version", "bureau", "issued_on", "file")
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def card_path(self, card_no: str) -> Path:
+        return self.root / f"{card_no}.pdf"
+
+    def put_card(self, card_no: str, pdf: bytes) -> Path:
+        path = self.card_path(card_no)
+        atomic_write(path, pdf)
+        return path
+
+    def manifest_path(self, day: date) -> Path:
+        return self.root / f"batch-{day:%Y%m%d}.csv"
+
+    def write_manifest(self, day: date, rows: Iterable[Sequence[object]]) -> Path:
+        """(Re)write the day's batch manifest from the case DB's list of spooled cards."""
+        path = self.manifest_path(day)
+        atomic_write(path, csv_bytes(self.MANIFEST_HEADER, rows))
+        return path
+
+    def cards(self) -> list[Path]:
+        return sorted(self.root.glob("*.pdf"))
+
+
+class MailRoom:
+    """The EMS hand-off folder: one label PDF per waybill, one mailing manifest per day."""
+
+    MANIFEST_HEADER = ("waybill_no", "case_id", "card_no", "recipient", "phone", "address", "label")
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def label_path(self, waybill_no: str) -> Path:
+        return self.root / "labels" / f"{waybill_no}.pdf"
+
+    def put_label(self, waybill_no: str, pdf: bytes) -> Path:
+        path = self.label_path(waybill_no)
+        atomic_write(path, pdf)
+        return path
+
+    def manifest_path(self, day: date) -> Path:
+        return self.root / f"mailing-{day:%Y%m%d}.csv"
+
+    def write_manifest(self, day: date, rows: Iterable[Sequence[object]]) -> Path:
+        """(Re)write the day's mailing manifest (what EMS collects) from the case DB."""
+        path = self.manifest_path(day)
+        atomic_write(path, csv_bytes(self.MANIFEST_HEADER, rows))
+        return path
+
+    def labels(self) -> list[Path]:
+        return sorted((self.root / "labels").glob("*.pdf"))
+
+
+def get_print_spool() -> PrintSpool:
+    spool = get_settings().print_spool
+    assert spool is not None
+    return PrintSpool(spool)
+
+
+def get_mail_room() -> MailRoom:
+    mail_dir = get_settings().mail_dir
+    assert mail_dir is not None
+    return MailRoom(mail_dir)

@@ -1,0 +1,273 @@
+"""Card production and delivery on the real case DB (SQLite and PostgreSQL): numbers allocated once,
+one spool entry per card, one waybill, one notice per status — through retries, races and a process
+killed (SIGKILL) at every step boundary."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+from factories import make_package
+from sqlmodel import select
+
+from config.city import load_city, load_policy
+from config.settings import get_settings
+from models.card import is_valid_s10
+from models.checks.result import passed
+from models.decision import decide
+from models.routing import route_address
+from models.status import CaseStatus
+from models.tables import CardIssue, Counter, Delivery, Notification, SideEffect
+from services import production
+from services.assessment import Assessment
+from services.intake import submit_folder
+from services.processing import read_case_state, record_assessment
+from storage.db import unit_of_work
+from storage.spool import get_mail_room, get_print_spool
+
+DAY = date(2026, 11, 27)
+ADDRESS = "四川省成都市武侯区玉林街道玉林北路12号3栋2单元501"
+
+
+def approved_case(tmp_path: Path, name: str = "pkg", **overrides: object) -> str:
+    """A case approved by policy: 制证中, routed to 玉林派出所 of the Wuhou bureau."""
+    case_id = submit_folder(make_package(tmp_path / name, **overrides)).case_id
+    outcomes = [passed("id_number_valid", "通过。", "Passed.")]
+    assessment = Assessment(
+        case_id=case_id,
+        routing=route_address(ADDRESS, load_city()),
+        outcomes=outcomes,
+        decision=decide(outcomes, load_policy()),
+    )
+    assert record_assessment(case_id, assessment, on=DAY).status is CaseStatus.IN_PRODUCTION
+    return case_id
+
+
+def rows(table: type, case_id: str) -> list:  # type: ignore[type-arg]
+    with unit_of_work() as uow:
+        return list(uow.session.exec(select(table).where(table.case_id == case_id)))  # type: ignore[attr-defined]
+
+
+def notice_statuses(case_id: str) -> list[str]:
+    return sorted(n.key.split(":")[2] for n in rows(Notification, case_id))
+
+
+def run_to_the_end(case_id: str) -> None:
+    """Drive the case as the flow does, answering the outside confirmations when asked."""
+    for _ in range(12):
+        step = production.next_step(case_id)
+        if step is production.NextStep.ALLOCATE_CARD:
+            production.allocate_card(case_id, on=DAY)
+        elif step is production.NextStep.SPOOL_CARD:
+            production.spool_card(case_id)
+        elif step is production.NextStep.AWAIT_PRODUCTION:
+            card = production.card_of(case_id)
+            assert card is not None
+            production.confirm_cards_produced([card.card_no])
+        elif step is production.NextStep.DISPATCH:
+            production.dispatch_card(case_id, on=DAY)
+        elif step is production.NextStep.PRINT_LABEL:
+            production.print_mail_label(case_id)
+        elif step is production.NextStep.AWAIT_HANDOVER:
+            delivery = rows(Delivery, case_id)[0]
+            if delivery.method == "mail":
+                production.confirm_delivered([delivery.waybill_no])
+            else:
+                production.confirm_picked_up(case_id, delivery.pickup_code)
+        elif step is production.NextStep.COMPLETE:
+            production.complete_case(case_id)
+        else:
+            return
+    raise AssertionError("the case did not finish")
+
+
+def test_card_number_and_face_are_fixed_once(engine: object, tmp_path: Path) -> None:
+    case_id = approved_case(tmp_path)
+    first = production.allocate_card(case_id, on=DAY)
+    again = production.allocate_card(case_id, on=DAY)
+    assert first == again
+    assert first.card_no == "51010720260000001"  # Wuhou's code, the year, the first of its sequence
+    issue = rows(CardIssue, case_id)[0]
+    face = issue.face
+    # Sex and birth date come from the ID number (511302199003154418: 1990-03-15, odd sequence).
+    assert (face["sex"], face["birth_date"], face["name"]) == ("男", "1990-03-15", "王小明")
+    assert face["issuing_authority"] == "成都市公安局武侯区分局" and face["valid_until"] == "2027-11-27"
+    # The test ID card is a blank picture: what cannot be read is left empty, never invented.
+    assert first.missing_fields == ("ethnicity", "hukou_address")
+    # A free first application records no fee.
+    assert [e.kind for e in rows(SideEffect, case_id)] == [production.PRINT_CARD]
+
+
+def test_a_reissue_records_its_fee_before_production(engine: object, tmp_path: Path) -> None:
+    case_id = approved_case(tmp_path, business_type="reissue")
+    production.allocate_card(case_id, on=DAY)
+    fees = [e for e in rows(SideEffect, case_id) if e.kind == production.CARD_FEE]
+    assert len(fees) == 1 and fees[0].payload == {"amount_yuan": 20, "paid": True} and fees[0].state == "done"
+
+
+def test_numbers_run_per_bureau_without_gaps_or_repeats_under_concurrency(
+    engine: object, tmp_path: Path
+) -> None:
+    cases = [approved_case(tmp_path, f"pkg{i}") for i in range(6)]
+    errors: list[BaseException] = []
+
+    def allocate(case_id: str) -> None:
+        try:
+            production.allocate_card(case_id, on=DAY)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    # Two threads per case: six cards, each numbered once.
+    threads = [threading.Thread(target=allocate, args=(c,)) for c in cases for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    numbers = sorted(rows(CardIssue, c)[0].card_no for c in cases)
+    assert numbers == [f"5101072026{n:07d}" for n in range(1, 7)]
+    with unit_of_work() as uow:
+        counter = uow.session.get(Counter, "card:成都市公安局武侯区分局:2026")
+        assert counter is not None and counter.value == 6
+
+
+def test_one_spool_entry_per_card_and_a_manifest(engine: object, tmp_path: Path) -> None:
+    cases = [approved_case(tmp_path, f"pkg{i}") for i in range(2)]
+    for case_id in cases:
+        production.allocate_card(case_id, on=DAY)
+    threads = [threading.Thread(target=production.spool_card, args=(c,)) for c in cases for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert production.spool_card(cases[0]) is None  # done before: never handed over twice
+    spool = get_print_spool()
+    numbers = sorted(production.card_of(c).card_no for c in cases)  # type: ignore[union-attr]
+    assert [p.stem for p in spool.cards()] == numbers
+    manifest = spool.manifest_path(DAY).read_text(encoding="utf-8-sig").splitlines()
+    assert (
+        manifest[0].startswith("card_no,case_id") and [line.split(",")[0] for line in manifest[1:]] == numbers
+    )
+    assert all(spool.card_path(n).read_bytes().startswith(b"%PDF") for n in numbers)
+
+
+def test_mail_path_one_waybill_one_label_one_notice_per_status(engine: object, tmp_path: Path) -> None:
+    case_id = approved_case(
+        tmp_path,
+        delivery={
+            "method": "mail",
+            "address": "四川省成都市锦江区春熙路1号",
+            "recipient": "王小明",
+            "phone": "13812345678",
+        },
+    )
+    run_to_the_end(case_id)
+    run_to_the_end(case_id)  # a replay of a finished case changes nothing
+
+    assert read_case_state(case_id).status is CaseStatus.DONE
+    deliveries = rows(Delivery, case_id)
+    assert len(deliveries) == 1 and is_valid_s10(deliveries[0].waybill_no)
+    assert deliveries[0].waybill_no.startswith("EA") and deliveries[0].waybill_no.endswith("CN")
+    mail_room = get_mail_room()
+    assert [p.stem for p in mail_room.labels()] == [deliveries[0].waybill_no]
+    manifest = mail_room.manifest_path(DAY).read_text(encoding="utf-8-sig").splitlines()
+    assert len(manifest) == 2 and manifest[1].startswith(deliveries[0].waybill_no)
+    assert notice_statuses(case_id) == ["done", "in_production", "mailed"]
+    mailed = next(n for n in rows(Notification, case_id) if ":mailed:" in n.key)
+    assert deliveries[0].waybill_no in mailed.body and "王**" in mailed.body and "王小明" not in mailed.body
+
+
+def test_pickup_path_checks_the_code(engine: object, tmp_path: Path) -> None:
+    case_id = approved_case(tmp_path)
+    card = production.allocate_card(case_id, on=DAY)
+    production.spool_card(case_id)
+    assert production.next_step(case_id) is production.NextStep.AWAIT_PRODUCTION
+    with pytest.raises(production.ProductionError):
+        production.dispatch_card(case_id, on=DAY)  # not before the card centre confirms
+    confirmation = production.confirm_cards_produced([card.card_no, "NO-SUCH-CARD"])
+    assert confirmation.confirmed == [case_id] and confirmation.unknown == ["NO-SUCH-CARD"]
+    assert production.confirm_cards_produced([card.card_no]).already == [case_id]
+    assert production.dispatch_card(case_id, on=DAY) is CaseStatus.AWAITING_PICKUP
+    assert production.dispatch_card(case_id, on=DAY) is CaseStatus.AWAITING_PICKUP  # once
+    delivery = rows(Delivery, case_id)[0]
+    assert (
+        delivery.pickup_code is not None and len(delivery.pickup_code) == 6 and delivery.pickup_code.isdigit()
+    )
+    notice = next(n for n in rows(Notification, case_id) if ":awaiting_pickup:" in n.key)
+    station = load_city().station("wuhou-yulin")
+    assert (
+        delivery.pickup_code in notice.body and station.address in notice.body and station.name in notice.body
+    )
+    wrong = "000000" if delivery.pickup_code != "000000" else "111111"
+    with pytest.raises(production.PickupRefused):
+        production.confirm_picked_up(case_id, wrong)
+    assert production.next_step(case_id) is production.NextStep.AWAIT_HANDOVER
+    assert production.confirm_picked_up(case_id, delivery.pickup_code) is True
+    assert production.confirm_picked_up(case_id, delivery.pickup_code) is False
+    assert production.complete_case(case_id) is CaseStatus.DONE
+    assert notice_statuses(case_id) == ["awaiting_pickup", "done", "in_production"]
+
+
+# A process killed (SIGKILL, no cleanup) at each step boundary, then the case carried on by another.
+BOUNDARIES = [
+    "spool_card:before_write",
+    "spool_card:after_write",
+    "spool_card:before_record",
+    "dispatch_card:before_record",
+    "print_label:before_write",
+    "print_label:after_write",
+]
+
+_CHILD = """
+import sys
+sys.path[:0] = [{tests!r}, {tests_root!r}]
+from test_production import run_to_the_end
+run_to_the_end({case_id!r})
+"""
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+def test_a_process_killed_at_each_boundary_leaves_exactly_one_of_everything(
+    engine: object, tmp_path: Path, boundary: str
+) -> None:
+    case_id = approved_case(
+        tmp_path,
+        delivery={
+            "method": "mail",
+            "address": "四川省成都市锦江区春熙路1号",
+            "recipient": "王小明",
+            "phone": "13812345678",
+        },
+    )
+    env = {**os.environ, "RONGJU_FAULT_KILL_AT": boundary, "RONGJU_TODAY": DAY.isoformat()}
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _CHILD.format(
+                tests=str(Path(__file__).parent), tests_root=str(Path(__file__).parents[1]), case_id=case_id
+            ),
+        ],
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert child.returncode == -9, child.stderr.decode()[-2000:]  # it really died at the boundary
+    get_settings.cache_clear()
+    run_to_the_end(case_id)  # the replay
+
+    assert read_case_state(case_id).status is CaseStatus.DONE
+    card = production.card_of(case_id)
+    assert card is not None and len(rows(CardIssue, case_id)) == 1
+    assert [p.stem for p in get_print_spool().cards()] == [card.card_no]
+    deliveries = rows(Delivery, case_id)
+    assert len(deliveries) == 1 and [p.stem for p in get_mail_room().labels()] == [deliveries[0].waybill_no]
+    assert all(e.state == "done" for e in rows(SideEffect, case_id))
+    assert notice_statuses(case_id) == ["done", "in_production", "mailed"]
+    mailing = get_mail_room().manifest_path(DAY).read_text(encoding="utf-8-sig").splitlines()
+    assert len(mailing) == 2
