@@ -82,6 +82,7 @@ def run_demo(console: Console, *, cases: int, seed: int, auto_review: bool, keep
         _wait_for_automation(console, accepted)
         if auto_review:
             _review_automatically(console, accepted)
+            _deliver_automatically(console, accepted)
         _print_outcomes(console, city_dir, submitted)
         waiting = [c for c in accepted if read_case_state(c).awaits_review]
         if waiting:
@@ -89,6 +90,13 @@ def run_demo(console: Console, *, cases: int, seed: int, auto_review: bool, keep
                 f"待审核 {len(waiting)} 件 cases wait for a reviewer: open {state.ui_url}/runs , filter by "
                 "state [bold]Suspended[/bold] and tag [bold]station:<id>[/bold], open a run, click Resume. "
                 "One-time codes for the demo roster: `.venv/bin/rongju reviewers code r-<station>-1`."
+            )
+        if not auto_review:
+            console.print(
+                "制证 card production: approved cards appear in "
+                f"{get_settings().print_spool}; play the card centre with "
+                "`.venv/bin/rongju card-produced CARD_NO`, then EMS with `rongju delivered WAYBILL` "
+                "or the station with `rongju picked-up CASE --code CODE` (see `rongju status CASE`)."
             )
         if keep_running and not auto_review:
             console.print("服务运行中，按 Ctrl-C 停止 the stack keeps running; Ctrl-C stops it")
@@ -226,6 +234,53 @@ def _review_automatically(console: Console, case_ids: list[str], timeout: float 
             reviewed += 1
         time.sleep(2)
     console.print(f"脚本审核 scripted review submissions: {reviewed}")
+
+
+def _deliver_automatically(console: Console, case_ids: list[str], timeout: float = 1800) -> None:
+    """Play the card centre, EMS and the station counter for the approved cases: confirm each card
+    once it is in the spool, each mailing once its label is printed, each pickup with its code —
+    through the same commands' services, so every case reaches 办结."""
+    from sqlmodel import select
+
+    from models.tables import Delivery
+    from services import production
+    from services.dispatch import wake_case_flow
+    from storage.db import unit_of_work
+
+    steps: Counter[str] = Counter()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        moving = False
+        for case_id in case_ids:
+            step = production.next_step(case_id)
+            if step is production.NextStep.NOTHING:
+                continue
+            moving = True
+            card = production.card_of(case_id)
+            if step is production.NextStep.AWAIT_PRODUCTION and card is not None:
+                if production.confirm_cards_produced([card.card_no]).confirmed:
+                    steps["produced"] += 1
+                wake_case_flow(case_id, event="card-produced", patience=0)
+            elif step is production.NextStep.AWAIT_HANDOVER:
+                with unit_of_work() as uow:
+                    delivery = uow.session.exec(select(Delivery).where(Delivery.case_id == case_id)).first()
+                if delivery is None:
+                    continue
+                if delivery.method == "mail" and delivery.waybill_no:
+                    steps["delivered"] += len(production.confirm_delivered([delivery.waybill_no]).confirmed)
+                elif delivery.pickup_code and production.confirm_picked_up(case_id, delivery.pickup_code):
+                    steps["picked up"] += 1
+                wake_case_flow(case_id, event="handed-over", patience=0)
+            elif step in (production.NextStep.DISPATCH, production.NextStep.COMPLETE):
+                # The flow's own work: a run that suspended just before our confirmation is woken.
+                wake_case_flow(case_id, event=f"demo-{step.value}", patience=0)
+        if not moving:
+            break
+        time.sleep(2)
+    console.print(
+        f"脚本制证与投递 scripted card centre / EMS / station: {steps['produced']} 张制证 produced, "
+        f"{steps['delivered']} 件送达 delivered, {steps['picked up']} 件领取 picked up"
+    )
 
 
 def _print_outcomes(console: Console, city_dir: Path, submitted: dict[str, str | None]) -> None:

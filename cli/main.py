@@ -31,8 +31,16 @@ app.add_typer(db_app, name="db")
 
 def _register_subcommands() -> None:
     """Commands that live in their own modules (each also usable as its own typer app)."""
+    from cli.notifications import app as notifications_app
     from cli.overdue import overdue_command
     from cli.precheck import precheck_command
+    from cli.production import (
+        card_produced_command,
+        delivered_command,
+        failed_command,
+        picked_up_command,
+        replay_command,
+    )
     from cli.reviewers import app as reviewers_app
     from cli.route import route
     from cli.shared_data import app as shared_data_app
@@ -40,8 +48,14 @@ def _register_subcommands() -> None:
     app.command("precheck")(precheck_command)
     app.command("overdue")(overdue_command)
     app.command("route")(route)
+    app.command("card-produced")(card_produced_command)
+    app.command("delivered")(delivered_command)
+    app.command("picked-up")(picked_up_command)
+    app.command("replay")(replay_command)
+    app.command("failed")(failed_command)
     app.add_typer(shared_data_app, name="shared-data")
     app.add_typer(reviewers_app, name="reviewers")
+    app.add_typer(notifications_app, name="notifications")
 
 
 _register_subcommands()
@@ -166,8 +180,15 @@ def status(
         raise typer.Exit(code=1)
     data = view.as_dict()
     from services.dispatch import flow_run_ui_url
+    from services.production import production_summary
+    from services.replay import replays_of
 
     data["prefect_ui_url"] = flow_run_ui_url(view.case.flow_run_id)
+    data["card"] = production_summary(view.case.id)
+    data["replays"] = [
+        {"at": r.at.isoformat(), "actor": r.actor, "reason": r.reason, "flow_run_id": r.flow_run_id}
+        for r in replays_of(view.case.id)
+    ]
     if as_json:
         _emit_json(data)
         return
@@ -183,9 +204,20 @@ def status(
             f"连续居住 residence: {period.years} 年 {period.months} 个月，自 {period.since} 起{restarted} "
             f"({period.years}y {period.months}m since {period.since})"
         )
+    card = data["card"]
+    if isinstance(card, dict):
+        delivery = {"mail": f"EMS {card['waybill_no']}", "pickup": "自取 pickup"}.get(
+            str(card["delivery"]), "-"
+        )
+        console.print(
+            f"证件 card {card['card_no']}（签发 {card['issued_on']}）"
+            f" 已送制证 spooled={card['spooled']} 已制成 produced={card['produced']}  投递 {delivery}"
+        )
     table = Table("时间 time", "操作人 actor", "状态 status", "原因 reason")
     for row in data["timeline"]:  # type: ignore[attr-defined]
         table.add_row(row["at"], row["actor"], f"{row['to_zh']} {row['to']}", row["reason"])
+    for replay in data["replays"]:  # type: ignore[attr-defined]
+        table.add_row(replay["at"], replay["actor"], "重放 replay", replay["reason"])
     console.print(table)
 
 

@@ -1,10 +1,13 @@
 """The case flow: one flow run per case, parameter = the case id, nothing else.
 
 It reads like the process (DESIGN.md §3): read the documents → check the case → record the outcome
-and the station → review by a person where needed → wait for corrections → hand over to card
-production. The case DB is the source of truth: after a suspend Prefect runs this function again
-from the top in a new process, so every step first reads where the case stands and skips what has
-already happened.
+and the station → review by a person where needed → wait for corrections → number and print the
+card → wait for the card centre → mail it or hold it for pickup → wait until it has reached the
+applicant → close the case; the applicant's notices go out after every step.
+
+The case DB is the source of truth: after a suspend Prefect runs this function again from the top in
+a new process, so every step first reads where the case stands and skips what has already happened.
+A replay (`rongju replay`, or Retry in the Prefect UI) is the same: a new run that carries on.
 """
 
 from __future__ import annotations
@@ -15,9 +18,22 @@ from models.correction_form import CorrectionSubmitted
 from models.review_form import ReviewDecision
 from models.status import CaseStatus
 from services.processing import CaseState
+from services.production import NextStep
 from tasks.case_state import load_case, remember_flow_run
 from tasks.checks import check_case, read_documents, record_outcome, tag_flow_run
+from tasks.production import (
+    complete_case,
+    dispatch_card,
+    find_next_step,
+    number_card,
+    print_card,
+    print_mail_label,
+    send_notices,
+)
 from tasks.review import record_review_decision, summarise_for_review
+
+# Cards being made or delivered; everything else past review is an end state for this flow.
+IN_DELIVERY = (CaseStatus.IN_PRODUCTION, CaseStatus.MAILED, CaseStatus.AWAITING_PICKUP)
 
 
 @flow(name="process-case", flow_run_name="case-{case_id}", log_prints=False)
@@ -26,6 +42,7 @@ def process_case(case_id: str) -> str:
     remember_flow_run(case_id)
     state = load_case(case_id)
     while True:
+        send_notices(case_id)
         if state.needs_assessment:
             documents = read_documents(case_id)
             assessment = check_case(case_id, documents)
@@ -36,8 +53,14 @@ def process_case(case_id: str) -> str:
         elif state.status is CaseStatus.NEEDS_CORRECTION:
             wait_for_correction(state)
             state = load_case(case_id)
+        elif state.status in IN_DELIVERY:
+            if not produce_and_deliver(state):
+                # Woken without news (someone pressed Resume by hand): end here; the next
+                # confirmation starts a new run of this flow (services.production_events).
+                return load_case(case_id).status.value
+            state = load_case(case_id)
         else:
-            # 制证中 (card production, issue 6), 不予办理 or 办结: nothing more for this flow.
+            # 不予办理 or 办结: nothing more for this flow.
             return state.status.value
 
 
@@ -61,3 +84,28 @@ def wait_for_correction(state: CaseState) -> None:
         wait_for_input=CorrectionSubmitted,
         key=f"correction-{state.case_id.lower()}-{state.correction_rounds}",
     )
+
+
+def produce_and_deliver(state: CaseState) -> bool:
+    """Take one step of card production or delivery; False when a wait ended without news."""
+    case_id = state.case_id
+    step = find_next_step(case_id)
+    if step is NextStep.ALLOCATE_CARD:
+        number_card(case_id)
+    elif step is NextStep.SPOOL_CARD:
+        print_card(case_id)
+    elif step is NextStep.AWAIT_PRODUCTION:
+        # The card centre confirms days later (`rongju card-produced`); hold no worker meanwhile.
+        suspend_flow_run(key=f"production-{case_id.lower()}-v{state.card_version}")
+        return find_next_step(case_id) is not NextStep.AWAIT_PRODUCTION
+    elif step is NextStep.DISPATCH:
+        dispatch_card(case_id)
+    elif step is NextStep.PRINT_LABEL:
+        print_mail_label(case_id)
+    elif step is NextStep.AWAIT_HANDOVER:
+        # EMS confirms delivery (`rongju delivered`) or the station the pickup (`rongju picked-up`).
+        suspend_flow_run(key=f"handover-{case_id.lower()}-v{state.card_version}")
+        return find_next_step(case_id) is not NextStep.AWAIT_HANDOVER
+    elif step is NextStep.COMPLETE:
+        complete_case(case_id)
+    return True

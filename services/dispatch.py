@@ -99,3 +99,55 @@ def tag_flow_runs(case_ids: list[str], tag: str) -> int:
                 client.update_flow_run(UUID(run_id), tags=sorted(current | {tag}))
             tagged += 1
     return tagged
+
+
+def wake_case_flow(case_id: str, *, event: str, patience: float = 90) -> str | None:
+    """Let the case's flow go on after an outside event recorded in the case DB (card produced,
+    delivered, picked up). Returns a flow run id that will carry on, or None without Prefect.
+
+    The event is already stored, so waking is only about time: every suspended run of the case is
+    resumed (two runs of one case are harmless — each effect is keyed — and none is left hanging);
+    a run still busy before its wait is given `patience` to suspend (it may equally read the event
+    and carry on by itself); when no run is alive, a new one reads where the case stands and goes on.
+    """
+    import time
+
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.client.schemas.objects import StateType
+    from prefect.exceptions import PrefectException
+    from prefect.flow_runs import resume_flow_run
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from services.processing import read_case_state
+
+    api_url = prefect_api_url()
+    if api_url is None:
+        return None
+    state = read_case_state(case_id)
+    alive = (StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING)
+    deadline = time.monotonic() + patience
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        while True:
+            with get_client(sync_client=True) as client:
+                runs = client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"case-{case_id}"]))
+                )
+            resumed: list[str] = []
+            for run in runs:
+                if run.state is not None and run.state.type is StateType.PAUSED:
+                    try:
+                        resume_flow_run(run.id)
+                        resumed.append(str(run.id))
+                    except (PrefectException, RuntimeError) as exc:  # e.g. a stale review wait
+                        log.info("case %s: run %s not resumed: %s", case_id, run.id, type(exc).__name__)
+            if resumed:
+                return resumed[-1]
+            busy = [r for r in runs if r.state is not None and r.state.type in alive]
+            if not busy:
+                break
+            if time.monotonic() > deadline:
+                log.warning("case %s: run still busy after %ss; it reads the event itself", case_id, patience)
+                return str(busy[0].id)
+            time.sleep(1)
+    return start_case_flow(case_id, state.business_type, attempt=f"{event}-v{state.card_version}")

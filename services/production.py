@@ -656,3 +656,25 @@ def _bump(session: Session, name: str) -> int:
         session.exec(sqlite_insert(Counter).values(name=name, value=0).on_conflict_do_nothing())  # type: ignore[call-overload]
     session.exec(update(Counter).where(col(Counter.name) == name).values(value=Counter.value + 1))  # type: ignore[call-overload]
     return int(session.exec(select(Counter.value).where(Counter.name == name)).one())
+
+
+def production_summary(case_id: str, engine: Engine | None = None) -> dict[str, object] | None:
+    """Card and delivery of the case's current card, for `rongju status` (no pickup code: that is
+    the applicant's to show at the counter)."""
+    with unit_of_work(engine) as uow:
+        case = _case(uow.session, case_id)
+        issue = _issue(uow.session, case)
+        if issue is None:
+            return None
+        delivery = _delivery(uow.session, case)
+    return {
+        "card_no": issue.card_no,
+        "card_version": issue.card_version,
+        "issued_on": issue.issued_on.isoformat(),
+        "spooled": issue.spooled_at is not None,
+        "produced": issue.produced_at is not None,
+        "missing_fields": CardFace.model_validate(issue.face).missing_fields(),
+        "delivery": delivery.method if delivery else None,
+        "waybill_no": delivery.waybill_no if delivery else None,
+        "handed_over": bool(delivery and delivery.handed_over_at),
+    }

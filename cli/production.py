@@ -1,0 +1,164 @@
+"""Card production, delivery and admin replay commands: what the card centre, EMS, the station
+counter and the admin report back, and how a failed case is started again."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _report(what_zh: str, what_en: str, confirmed: list[str], already: list[str], unknown: list[str]) -> None:
+    from services.dispatch import PrefectUnavailable, wake_case_flow
+
+    for case_id in confirmed:
+        try:
+            run_id = wake_case_flow(case_id, event=what_en.replace(" ", "-"))
+        except PrefectUnavailable:
+            run_id = None
+        carried = f"（流程 run {run_id}）" if run_id else "（Prefect 未运行，稍后重放 replay later）"
+        console.print(f"{case_id}: {what_zh} {what_en} {carried}")
+    for case_id in already:
+        console.print(f"{case_id}: 此前已确认 confirmed before — 无变化 nothing changed")
+    for number in unknown:
+        err_console.print(f"{number}: 未知编号 unknown number — 未处理 ignored")
+    if unknown:
+        raise typer.Exit(code=1)
+
+
+def card_produced_command(
+    card_nos: Annotated[list[str] | None, typer.Argument(help="Card numbers the card centre made")] = None,
+    inbox: Annotated[
+        bool,
+        typer.Option("--inbox", help="Read returned manifests (CSV, card_no column) from RONGJU_PRINT_INBOX"),
+    ] = False,
+) -> None:
+    """制证完成 The card centre confirms cards were made; each case moves on to mailing or pickup."""
+    from config.settings import get_settings
+    from services.production import ProductionError, confirm_cards_produced, read_production_manifest
+
+    numbers = list(card_nos or [])
+    processed: list[Path] = []
+    if inbox:
+        folder = get_settings().print_inbox
+        assert folder is not None
+        for manifest in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+            try:
+                numbers += read_production_manifest(manifest)
+            except (ProductionError, OSError, UnicodeDecodeError) as exc:
+                err_console.print(f"{manifest.name}: 无法读取 cannot read ({exc})")
+                continue
+            processed.append(manifest)
+    if not numbers:
+        err_console.print("没有证件编号 no card numbers given")
+        raise typer.Exit(code=2)
+    result = confirm_cards_produced(numbers)
+    for manifest in processed:
+        # Moved only after every number in it was recorded: a crash before this reads it again,
+        # and a confirmation recorded twice changes nothing.
+        done = manifest.parent / "processed"
+        done.mkdir(exist_ok=True)
+        manifest.replace(done / manifest.name)
+    _report("制证完成", "card produced", result.confirmed, result.already, result.unknown)
+
+
+def delivered_command(
+    waybills: Annotated[list[str], typer.Argument(help="EMS waybill numbers confirmed delivered")],
+) -> None:
+    """已送达 EMS confirms delivery; each case is closed (办结)."""
+    from services.production import confirm_delivered
+
+    result = confirm_delivered(waybills)
+    _report("已送达", "delivered", result.confirmed, result.already, result.unknown)
+
+
+def picked_up_command(
+    case_id: Annotated[str, typer.Argument(help="Case whose card was collected")],
+    code: Annotated[str, typer.Option("--code", help="The pickup code the applicant shows")],
+) -> None:
+    """已领取 The station confirms the applicant collected the card (checked against the pickup code)."""
+    from services.production import PickupRefused, confirm_picked_up
+
+    try:
+        newly = confirm_picked_up(case_id, code)
+    except PickupRefused as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(code=1) from None
+    _report("已领取", "picked up", [case_id] if newly else [], [] if newly else [case_id], [])
+
+
+def replay_command(
+    case_ids: Annotated[list[str] | None, typer.Argument(help="Cases to start again")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Every case whose newest flow run failed")] = False,
+    since: Annotated[
+        datetime | None, typer.Option(help="With --failed: only runs started after this (YYYY-MM-DD)")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit trail)")] = "",
+    force: Annotated[bool, typer.Option(help="Also when the case's flow run is still alive")] = False,
+) -> None:
+    """重放 Start cases' flows again from stored inputs; what already happened is skipped."""
+    from services.dispatch import PrefectUnavailable
+    from services.replay import failed_cases, replay_cases
+
+    targets = list(case_ids or [])
+    try:
+        if failed:
+            targets += [f.case_id for f in failed_cases(since=_utc(since))]
+        if not targets:
+            console.print("没有需要重放的案件 nothing to replay")
+            return
+        results = replay_cases(targets, actor=_actor(), reason=reason, force=force)
+    except PrefectUnavailable as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(code=1) from None
+    for result in results:
+        console.print(f"{result.case_id}: {result.note}")
+
+
+def failed_command(
+    since: Annotated[datetime | None, typer.Option(help="Only runs started after this (YYYY-MM-DD)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+) -> None:
+    """失败案件 Cases whose newest flow run failed or crashed, with the failing step and error."""
+    from services.dispatch import PrefectUnavailable
+    from services.replay import failed_cases
+
+    try:
+        rows = failed_cases(since=_utc(since))
+    except PrefectUnavailable as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(code=1) from None
+    if as_json:
+        for row in rows:
+            record = {**row.__dict__, "failed_at": row.failed_at.isoformat() if row.failed_at else None}
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"失败案件 failed cases: {len(rows)}")
+    for column in ("case", "status", "state", "step", "error", "flow run"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row.case_id, row.status, row.state, row.step, row.error[:120], row.flow_run_id)
+    console.print(table)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _actor() -> str:
+    try:
+        return f"admin:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "admin"

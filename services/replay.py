@@ -1,0 +1,196 @@
+"""Admin replay: start a case's flow again from its stored inputs, and list the cases that failed.
+
+A replay is a new flow run of `process-case` with the same parameter (the case id). The flow reads
+where the case stands in the case DB and carries on from there, so what already happened — checks,
+decisions, card numbers, spool entries, waybills, notices — is skipped. Every replay is a row in the
+`replay` audit table. Retry on a failed run in the Prefect UI re-runs the same flow function and so
+behaves the same way (it is audited by Prefect's own state history).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine, func
+from sqlmodel import select
+
+from models.tables import Case, Replay
+from services.assessment import CaseNotFound
+from services.dispatch import PrefectUnavailable, start_case_flow
+from services.stack import DEPLOYMENT, prefect_api_url
+from storage.db import unit_of_work
+
+# Prefect state types of a run that is still alive: replaying it would race a live run.
+ACTIVE = frozenset({"SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"})
+FAILED = frozenset({"FAILED", "CRASHED"})
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    case_id: str
+    replayed: bool
+    flow_run_id: str | None
+    note: str  # why not, or what was started (Chinese + English)
+
+
+@dataclass(frozen=True)
+class FailedCase:
+    """A case whose newest flow run failed or crashed, with the step that failed."""
+
+    case_id: str
+    status: str
+    flow_run_id: str
+    state: str  # FAILED | CRASHED
+    failed_at: datetime | None
+    step: str  # the task that failed, or "flow" when the run itself died
+    error: str
+
+
+def replay_cases(
+    case_ids: list[str],
+    *,
+    actor: str,
+    reason: str = "",
+    force: bool = False,
+    engine: Engine | None = None,
+) -> list[ReplayResult]:
+    """Start each case's flow again (audited). A case whose run is still alive is left alone unless
+    `force` (two live runs of one case are safe — every effect is keyed — but confusing)."""
+    if prefect_api_url() is None:
+        raise PrefectUnavailable(
+            "Prefect 未运行，请先执行 `rongju up`。 No Prefect API: run `rongju up` first."
+        )
+    results: list[ReplayResult] = []
+    for case_id in case_ids:
+        with unit_of_work(engine) as uow:
+            case = uow.session.get(Case, case_id)
+            if case is None:
+                raise CaseNotFound(case_id)
+            previous = case.flow_run_id
+            status, business_type = case.status, case.business_type
+            replays = int(
+                uow.session.exec(
+                    select(func.count()).select_from(Replay).where(Replay.case_id == case_id)
+                ).one()
+            )
+        live = _run_state(previous)
+        if live in ACTIVE and not force:
+            results.append(
+                ReplayResult(
+                    case_id,
+                    False,
+                    previous,
+                    f"流程仍在运行（{live}），未重放；如确需重放请加 --force。 "
+                    f"Its flow run is still {live}; not replayed (use --force).",
+                )
+            )
+            continue
+        run_id = start_case_flow(case_id, business_type, attempt=f"replay-{replays + 1}")
+        with unit_of_work(engine) as uow:
+            uow.add(
+                Replay(
+                    case_id=case_id,
+                    actor=actor,
+                    reason=reason,
+                    status_at_replay=status,
+                    previous_flow_run_id=previous,
+                    flow_run_id=run_id,
+                )
+            )
+            uow.commit()
+        results.append(ReplayResult(case_id, True, run_id, f"已重放 replayed as run {run_id}"))
+    return results
+
+
+def replays_of(case_id: str, engine: Engine | None = None) -> list[Replay]:
+    with unit_of_work(engine) as uow:
+        return list(uow.session.exec(select(Replay).where(Replay.case_id == case_id).order_by(Replay.id)))  # type: ignore[arg-type]
+
+
+def _run_state(flow_run_id: str | None) -> str | None:
+    if flow_run_id is None:
+        return None
+    from prefect import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    api_url = prefect_api_url()
+    if api_url is None:
+        return None
+    with temporary_settings(updates={PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+        state = client.read_flow_run(UUID(flow_run_id)).state
+    return state.type.value if state else None
+
+
+def failed_cases(*, since: datetime | None = None, engine: Engine | None = None) -> list[FailedCase]:
+    """Cases whose newest flow run failed or crashed (since a time), with the failing step and error."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterName,
+        FlowRunFilter,
+        FlowRunFilterStartTime,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        TaskRunFilter,
+        TaskRunFilterFlowRunId,
+        TaskRunFilterState,
+        TaskRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    api_url = prefect_api_url()
+    if api_url is None:
+        raise PrefectUnavailable(
+            "Prefect 未运行，请先执行 `rongju up`。 No Prefect API: run `rongju up` first."
+        )
+    failed_types = [StateType.FAILED, StateType.CRASHED]
+    run_filter = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=failed_types)),
+        start_time=FlowRunFilterStartTime(after_=since) if since else None,
+    )
+    deployment_filter = DeploymentFilter(name=DeploymentFilterName(any_=[DEPLOYMENT.split("/", 1)[1]]))
+    out: list[FailedCase] = []
+    with temporary_settings(updates={PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+        offset = 0
+        runs: list[Any] = []
+        while True:
+            page = client.read_flow_runs(
+                flow_run_filter=run_filter, deployment_filter=deployment_filter, limit=200, offset=offset
+            )
+            runs.extend(page)
+            if len(page) < 200:
+                break
+            offset += 200
+        by_id = {str(run.id): run for run in runs}
+        with unit_of_work(engine) as uow:
+            cases = list(uow.session.exec(select(Case).where(Case.flow_run_id.in_(list(by_id)))))  # type: ignore[union-attr]
+        for case in cases:
+            run = by_id[str(case.flow_run_id)]
+            tasks = client.read_task_runs(
+                task_run_filter=TaskRunFilter(
+                    flow_run_id=TaskRunFilterFlowRunId(any_=[run.id]),
+                    state=TaskRunFilterState(type=TaskRunFilterStateType(any_=failed_types)),
+                )
+            )
+            if tasks:
+                failing = max(tasks, key=lambda t: t.end_time or t.expected_start_time or run.start_time)
+                step = failing.name.rsplit("-", 1)[0]
+                error = (failing.state.message if failing.state else "") or ""
+            else:
+                step, error = "flow", (run.state.message if run.state else "") or ""
+            out.append(
+                FailedCase(
+                    case_id=case.id,
+                    status=case.status,
+                    flow_run_id=str(run.id),
+                    state=run.state.type.value if run.state else "?",
+                    failed_at=run.end_time or (run.state.timestamp if run.state else None),
+                    step=step,
+                    error=error,
+                )
+            )
+    return sorted(out, key=lambda f: f.case_id)

@@ -1,0 +1,234 @@
+"""Card production and delivery end to end on a real local Prefect (server, pool, process worker):
+approval → card spooled → `rongju card-produced` → mailed / awaiting pickup → delivered / picked up
+→ 办结, with a flow-run process SIGKILLed mid-step and brought back by `rongju replay --failed` and
+by the Prefect UI's Retry, two live runs of one case, and a replay of every finished case that must
+change nothing in the spool, the mail room or the SMS outbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from sqlmodel import select
+from stackfixture import Stack, wait_until
+
+from config.settings import get_settings
+from models.review import ReviewChoice
+from models.status import CaseStatus
+from models.tables import Delivery, Notification, Replay
+from services import production
+from services.dispatch import start_case_flow
+from services.intake import submit_folder
+from services.processing import attach_flow_run, read_case_state
+from services.review_client import submit_review
+from storage.db import unit_of_work
+from storage.spool import get_mail_room, get_print_spool
+
+pytestmark = pytest.mark.e2e
+
+RONGJU = str(Path(sys.executable).parent / "rongju")
+
+
+def rongju(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([RONGJU, *args], env=dict(os.environ), capture_output=True, text=True, timeout=300)
+
+
+def run_state(stack: Stack, flow_run_id: str) -> str:
+    from prefect import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with (
+        temporary_settings(updates={PREFECT_API_URL: stack.state.api_url}),
+        get_client(sync_client=True) as c,
+    ):
+        state = c.read_flow_run(UUID(flow_run_id)).state
+    return state.type.value if state else "?"
+
+
+def start_with_fault(stack: Stack, case_id: str, boundary: str) -> str:
+    """Start the case's flow run with the fault switch set for that run's process only."""
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: stack.state.api_url}):
+        run = run_deployment(
+            "process-case/process-case",
+            parameters={"case_id": case_id},
+            timeout=0,
+            job_variables={"env": {"RONGJU_FAULT_KILL_AT": boundary}},
+            _sync=True,
+        )
+    attach_flow_run(case_id, str(run.id))
+    return str(run.id)
+
+
+def approve(case_id: str) -> None:
+    wait_until("the review wait", lambda: read_case_state(case_id).awaits_review)
+    state = read_case_state(case_id)
+    submit_review(
+        case_id, reviewer_id=f"r-{state.station_id}-1", choice=ReviewChoice.APPROVE, comment="已核实"
+    )
+
+
+def files(folder: Path | None) -> dict[str, str]:
+    assert folder is not None
+    if not folder.exists():
+        return {}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def outside_world() -> dict[str, dict[str, str]]:
+    settings = get_settings()
+    return {
+        "spool": files(settings.print_spool),
+        "mail": files(settings.mail_dir),
+        "sms": files(settings.sms_outbox),
+    }
+
+
+def spooled_and_waiting(stack: Stack, case_id: str) -> bool:
+    card = production.card_of(case_id)
+    run_id = read_case_state(case_id).flow_run_id
+    return bool(card and card.spooled and run_id and run_state(stack, run_id) == "PAUSED")
+
+
+def test_a_card_from_approval_to_done_exactly_once(on_stack: Stack) -> None:
+    result = submit_folder(on_stack.package("no_residence_registration"))
+    case_id = result.case_id
+    start_case_flow(case_id, result.business_type)
+    approve(case_id)
+    # A second live run of the same case while the first numbers and prints the card.
+    wait_until("approval", lambda: read_case_state(case_id).status is CaseStatus.IN_PRODUCTION)
+    forced = rongju("replay", case_id, "--force", "--reason", "e2e: two live runs")
+    assert forced.returncode == 0, forced.stderr
+    wait_until("the card in the spool", lambda: spooled_and_waiting(on_stack, case_id))
+    card = production.card_of(case_id)
+    assert card is not None
+    assert [p.stem for p in get_print_spool().cards()] == [card.card_no]
+
+    produced = rongju("card-produced", card.card_no)
+    assert produced.returncode == 0, produced.stderr
+    wait_until("dispatch", lambda: read_case_state(case_id).status is not CaseStatus.IN_PRODUCTION)
+    with unit_of_work() as uow:
+        delivery = uow.session.exec(select(Delivery).where(Delivery.case_id == case_id)).one()
+    if delivery.method == "mail":
+        assert read_case_state(case_id).status is CaseStatus.MAILED
+        wait_until("the label", lambda: [p.stem for p in get_mail_room().labels()] == [delivery.waybill_no])
+        wait_until(
+            "the handover wait",
+            lambda: run_state(on_stack, read_case_state(case_id).flow_run_id or "") == "PAUSED",
+        )
+        confirmed = rongju("delivered", str(delivery.waybill_no))
+    else:
+        assert read_case_state(case_id).status is CaseStatus.AWAITING_PICKUP
+        wait_until(
+            "the handover wait",
+            lambda: run_state(on_stack, read_case_state(case_id).flow_run_id or "") == "PAUSED",
+        )
+        assert rongju("picked-up", case_id, "--code", "not-the-code").returncode == 1
+        confirmed = rongju("picked-up", case_id, "--code", str(delivery.pickup_code))
+    assert confirmed.returncode == 0, confirmed.stderr
+    wait_until("办结", lambda: read_case_state(case_id).status is CaseStatus.DONE)
+
+    # One SMS per status, each sent once: every outbox row sent, one outbox file per row.
+    def all_sent() -> bool:
+        with unit_of_work() as uow:
+            notes = uow.session.exec(select(Notification).where(Notification.case_id == case_id)).all()
+        return bool(notes) and all(n.state == "sent" for n in notes)
+
+    wait_until("the notices to be sent", all_sent)
+    with unit_of_work() as uow:
+        keys = sorted(
+            n.key.split(":")[2]
+            for n in uow.session.exec(select(Notification).where(Notification.case_id == case_id))
+        )
+    assert keys == sorted(
+        [
+            "under_review",
+            "in_production",
+            "mailed" if delivery.method == "mail" else "awaiting_pickup",
+            "done",
+        ]
+    )
+    assert [p.stem for p in get_print_spool().cards()] == [card.card_no]
+
+
+def test_a_killed_run_is_listed_and_replayed_without_a_second_card(on_stack: Stack) -> None:
+    result = submit_folder(on_stack.package("id_number_mismatch"))
+    case_id = result.case_id
+    before = set(p.stem for p in get_print_spool().cards())
+    # The run's process dies (SIGKILL) right after writing the card to the spool, before recording it.
+    run_id = start_with_fault(on_stack, case_id, "spool_card:after_write")
+    approve(case_id)
+    wait_until("the run to crash", lambda: run_state(on_stack, run_id) in ("CRASHED", "FAILED"))
+    listed = rongju("failed", "--json")
+    assert listed.returncode == 0, listed.stderr
+    failed = {json.loads(line)["case_id"]: json.loads(line) for line in listed.stdout.splitlines() if line}
+    assert case_id in failed and failed[case_id]["flow_run_id"] == run_id
+
+    replayed = rongju("replay", "--failed", "--reason", "worker killed")
+    assert replayed.returncode == 0, replayed.stderr
+    wait_until("the card in the spool", lambda: spooled_and_waiting(on_stack, case_id))
+    card = production.card_of(case_id)
+    assert card is not None
+    assert set(p.stem for p in get_print_spool().cards()) - before == {card.card_no}
+    with unit_of_work() as uow:
+        audit = uow.session.exec(select(Replay).where(Replay.case_id == case_id)).all()
+    assert len(audit) == 1 and audit[0].previous_flow_run_id == run_id and audit[0].reason == "worker killed"
+
+
+def test_retry_in_the_prefect_ui_carries_a_killed_run_on(on_stack: Stack) -> None:
+    from prefect import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.states import AwaitingRetry
+
+    result = submit_folder(on_stack.package("local_hukou"))
+    case_id = result.case_id
+    run_id = start_with_fault(on_stack, case_id, "record_outcome:before_record")
+    wait_until("the run to crash", lambda: run_state(on_stack, run_id) in ("CRASHED", "FAILED"))
+    assert read_case_state(case_id).status is CaseStatus.SUBMITTED  # nothing half-recorded
+    # What the UI's Retry button sends (prefect/server/ui: retryFlowRun): the same run is scheduled
+    # again and runs the flow from the top. The fault fires once, like a real crash. The worker
+    # reports the dead process a little after the run's own crash report, and a report landing after
+    # the Retry marks the run crashed again (Prefect's race, not ours): a person then presses Retry
+    # once more, and so does this test.
+    for _press in range(3):
+        with (
+            temporary_settings(updates={PREFECT_API_URL: on_stack.state.api_url}),
+            get_client(sync_client=True) as c,
+        ):
+            c.set_flow_run_state(UUID(run_id), state=AwaitingRetry(message="Retry from the UI"), force=False)
+        wait_until("the retried run to end", lambda: run_state(on_stack, run_id) in ("COMPLETED", "CRASHED"))
+        if run_state(on_stack, run_id) == "COMPLETED":
+            break
+    assert run_state(on_stack, run_id) == "COMPLETED"
+    assert read_case_state(case_id).status is CaseStatus.REJECTED
+
+
+def test_replaying_every_finished_case_changes_nothing_outside(on_stack: Stack) -> None:
+    with unit_of_work() as uow:
+        from models.tables import Case
+
+        finished = [c.id for c in uow.session.exec(select(Case)) if CaseStatus(c.status).is_terminal]
+    assert finished, "the earlier tests leave finished cases"
+
+    def runs_done() -> bool:
+        return all(run_state(on_stack, read_case_state(c).flow_run_id or "") == "COMPLETED" for c in finished)
+
+    wait_until("earlier runs to finish", runs_done)
+    world = outside_world()
+    replayed = rongju("replay", *finished, "--reason", "replay everything")
+    assert replayed.returncode == 0, replayed.stderr
+    wait_until("every replay to finish", runs_done)
+    assert outside_world() == world
