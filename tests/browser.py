@@ -95,4 +95,6 @@ class ResumeForm:
     def submit(self) -> None:
         """Click Submit and wait until the modal has closed (Prefect accepted the input)."""
         self.card.get_by_role("button", name="Submit", exact=True).click()
-        expect(self.card).to_be_hidden()
+        # The server validates and stores the input before the modal closes; on a loaded 2-core
+        # machine (the whole suite, OCR next door) that has taken longer than the default 5 s.
+        expect(self.card).to_be_hidden(timeout=30_000)
