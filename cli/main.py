@@ -39,6 +39,7 @@ def _register_subcommands() -> None:
         delivered_command,
         failed_command,
         picked_up_command,
+        reconcile_command,
         replay_command,
     )
     from cli.reviewers import app as reviewers_app
@@ -53,6 +54,7 @@ def _register_subcommands() -> None:
     app.command("picked-up")(picked_up_command)
     app.command("replay")(replay_command)
     app.command("failed")(failed_command)
+    app.command("reconcile")(reconcile_command)
     app.add_typer(shared_data_app, name="shared-data")
     app.add_typer(reviewers_app, name="reviewers")
     app.add_typer(notifications_app, name="notifications")

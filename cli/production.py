@@ -162,3 +162,18 @@ def _actor() -> str:
         return f"admin:{getpass.getuser()}"
     except (KeyError, OSError):
         return "admin"
+
+
+def reconcile_command(
+    older_than: Annotated[int, typer.Option("--older-than", help="Minutes an effect may stay pending")] = 10,
+) -> None:
+    """对账 Finish print/label effects left pending by a dead process, and re-send dead senders' SMS."""
+    from datetime import timedelta
+
+    from services.notifications import send_pending
+    from services.production import reconcile_pending
+
+    for row in reconcile_pending(older_than=timedelta(minutes=older_than)):
+        console.print(f"{row.case_id}: {row.effect} {row.result}")
+    report = send_pending(stale_after=timedelta(minutes=older_than))
+    console.print(f"短信 SMS: {report.sent} 已发送 sent, {report.failed} 失败 failed")

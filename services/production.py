@@ -24,7 +24,7 @@ import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -678,3 +678,43 @@ def production_summary(case_id: str, engine: Engine | None = None) -> dict[str, 
         "waybill_no": delivery.waybill_no if delivery else None,
         "handed_over": bool(delivery and delivery.handed_over_at),
     }
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    case_id: str
+    effect: str  # print_card | mail_label
+    result: str  # what was done (Chinese + English)
+
+
+def reconcile_pending(
+    *, older_than: timedelta = timedelta(minutes=10), engine: Engine | None = None
+) -> list[Reconciled]:
+    """Finish effects whose record stayed `pending` (a process died between deciding the effect and
+    recording it, and no run of the case came back — e.g. the machine was lost and Prefect still
+    shows the run as running). Each effect is keyed and writes under its number, so finishing it
+    while a live run does the same is harmless. Status changes stay with the flow (`rongju replay`)."""
+    cutoff = utcnow() - older_than
+    with unit_of_work(engine) as uow:
+        stale = uow.session.exec(
+            select(SideEffect)
+            .where(
+                SideEffect.state == "pending",
+                col(SideEffect.kind).in_([PRINT_CARD, MAIL_LABEL]),
+                col(SideEffect.created_at) <= cutoff,
+            )
+            .order_by(col(SideEffect.id))
+        ).all()
+    done: list[Reconciled] = []
+    for effect in stale:
+        try:
+            if effect.kind == PRINT_CARD:
+                path = spool_card(effect.case_id, engine)
+            else:
+                path = print_mail_label(effect.case_id, engine)
+        except ProductionError as exc:
+            done.append(Reconciled(effect.case_id, effect.kind, f"未完成 not finished: {exc}"))
+            continue
+        what = path.name if path else "此前已完成 done before"
+        done.append(Reconciled(effect.case_id, effect.kind, f"已补做 finished: {what}"))
+    return done

@@ -271,3 +271,34 @@ def test_a_process_killed_at_each_boundary_leaves_exactly_one_of_everything(
     assert notice_statuses(case_id) == ["done", "in_production", "mailed"]
     mailing = get_mail_room().manifest_path(DAY).read_text(encoding="utf-8-sig").splitlines()
     assert len(mailing) == 2
+
+
+def test_reconcile_finishes_an_effect_a_dead_process_left_pending(engine: object, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    case_id = approved_case(tmp_path)
+    production.allocate_card(case_id, on=DAY)
+    child = subprocess.run(
+        [sys.executable, "-c", f"from services.production import spool_card; spool_card({case_id!r})"],
+        env={**os.environ, "RONGJU_FAULT_KILL_AT": "spool_card:after_write"},
+        capture_output=True,
+        timeout=300,
+    )
+    assert child.returncode == -9, child.stderr.decode()[-2000:]
+    get_settings.cache_clear()
+    assert [e.state for e in rows(SideEffect, case_id)] == ["pending"]  # the file is there, the record not
+    assert production.reconcile_pending(older_than=timedelta(hours=1)) == []  # too fresh: a live run's
+    result = CliRunner().invoke(app, ["reconcile", "--older-than", "0"])
+    assert result.exit_code == 0, result.output
+    assert case_id in result.output and "已补做 finished" in result.output
+    card = production.card_of(case_id)
+    assert card is not None and card.spooled
+    assert [p.stem for p in get_print_spool().cards()] == [card.card_no]
+    assert [e.state for e in rows(SideEffect, case_id)] == ["done"]
+    assert production.next_step(case_id) is production.NextStep.AWAIT_PRODUCTION
+    again = CliRunner().invoke(app, ["reconcile", "--older-than", "0"])
+    assert again.exit_code == 0 and case_id not in again.output
