@@ -16,7 +16,10 @@ from storage.shared_data import import_snapshot
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    # A module that needs cases beyond the first 13 of the sample city's cycle (e.g. the clean ones
+    # after the 26 reason cases) says how many with STACK_CASES.
+    cases = getattr(request.module, "STACK_CASES", 13)
     data_dir = tmp_path_factory.mktemp("stack") / "var"
     with pytest.MonkeyPatch.context() as mp:
         for name, value in {
@@ -30,7 +33,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         mp.delenv("PREFECT_API_URL", raising=False)
         get_settings.cache_clear()
         city = data_dir.parent / "city"
-        generate_city(city, residents=300, cases=13, seed=3, today=TODAY)
+        generate_city(city, residents=300, cases=cases, seed=3, today=TODAY, workers=2)
         import_snapshot(city / "shared-data")
         (data_dir / "shared-data").symlink_to(city / "shared-data")
         state = start_stack(port=free_port(), progress=lambda _line: None)

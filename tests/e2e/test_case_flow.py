@@ -18,15 +18,19 @@ from models.package import DocumentKind
 from models.reasons import ReasonCode
 from models.review import ReviewChoice
 from models.status import CaseStatus
-from models.tables import CheckResult, Review
+from models.tables import CheckResult, Review, StatusTransition
 from services.correction import CorrectedFile, submit_correction
 from services.dispatch import start_case_flow
 from services.intake import submit_folder
 from services.processing import read_case_state
+from services.production import card_of
 from services.review_client import submit_review
 from storage.db import unit_of_work
 
 pytestmark = pytest.mark.e2e
+
+# Up to the clean cases after the 26 reason cases: clean_self_employed (k=34) is read cleanly.
+STACK_CASES = 35
 
 
 def _submit(stack: Stack, scenario: str) -> str:
@@ -47,6 +51,26 @@ def _reasons(case_id: str, round_: int) -> set[str]:
             select(CheckResult.reason_code).where(CheckResult.case_id == case_id, CheckResult.round == round_)
         ).all()
     return {r for r in rows if r}
+
+
+def test_clean_case_is_approved_without_a_person(on_stack: Stack) -> None:
+    case_id = _submit(on_stack, "clean_self_employed")
+    state = read_case_state(case_id)
+    assert state.outcome == "auto_approved" and state.status is CaseStatus.IN_PRODUCTION
+    assert _reasons(case_id, 1) == set()
+    with unit_of_work() as uow:
+        assert uow.session.exec(select(Review).where(Review.case_id == case_id)).all() == []
+        trail = [
+            t.to_status
+            for t in uow.session.exec(
+                select(StatusTransition)
+                .where(StatusTransition.case_id == case_id)
+                .order_by(StatusTransition.id)  # type: ignore[arg-type]
+            )
+        ]
+    assert trail == ["submitted", "under_review", "in_production"]
+    # The same run goes on to number and print the card, then waits for the card centre.
+    wait_until("the card in the spool", lambda: bool((card := card_of(case_id)) and card.spooled))
 
 
 def test_rejected_case_ends_without_a_person(on_stack: Stack) -> None:
