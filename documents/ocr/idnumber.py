@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from stdnum.cn import ric
+from models.checks.identity import id_number_problem
 
 _SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
@@ -56,13 +56,16 @@ LOOKALIKES: dict[str, str] = {
 def is_valid_id_number(number: str) -> bool:
     """Full GB 11643 validation: shape, region code, birth date and check character.
 
-    python-stdnum raises KeyError on a few region codes missing a county entry; that is not a valid
-    number for us."""
+    The same definition as the checks (`models.checks.identity.id_number_problem`): a region code
+    that exists or existed at any time is accepted, because older residents carry the code of the
+    day they were registered, not of their birth year. Two definitions would make a real card's
+    number unreadable here while the checks accept it.
+    """
     if not _SHAPE.fullmatch(number):
         return False
     try:
-        return bool(ric.is_valid(number))
-    except Exception:
+        return id_number_problem(number) is None
+    except Exception:  # stdnum's region database has a few incomplete entries: not valid for us
         return False
 
 

@@ -28,6 +28,7 @@ from documents.ocr.engines import (
     stack_crops,
 )
 from documents.ocr.idnumber import is_valid_id_number, single_corrections, valid_windows
+from documents.text import find_id_numbers
 
 VALID = "513222197002277147"  # region 513222 理县, 1970-02-27, female (4 is even), check 7
 
@@ -100,6 +101,22 @@ def test_full_validation_rejects_what_the_check_character_alone_lets_through() -
     assert not is_valid_id_number("513222197013277147")
     assert not is_valid_id_number("000000197002277147")
     assert not is_valid_id_number("51322219700227714")  # 17 characters
+
+
+@pytest.mark.parametrize("region", ["510104", "510124", "510132", "512081"])
+def test_a_region_code_older_than_the_birth_year_still_reads(region: str) -> None:
+    # 锦江区's 510104 and the former 郫县/新津县/简阳市 codes on cards of people born in 1970: real
+    # numbers (assigned at registration, not at birth) that python-stdnum's is_valid refuses. The
+    # OCR side accepts exactly what the checks accept (models.checks.identity.id_number_problem).
+    from stdnum.cn import ric
+
+    from models.checks.identity import id_number_problem
+
+    body = f"{region}19700101001"
+    number = body + ric.calc_check_digit(body + "0")
+    assert id_number_problem(number) is None
+    assert is_valid_id_number(number)
+    assert find_id_numbers(f"公民身份号码 {number}") == [number]
 
 
 def test_windows_find_the_number_after_a_misread_label() -> None:
