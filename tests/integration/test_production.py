@@ -302,3 +302,48 @@ def test_reconcile_finishes_an_effect_a_dead_process_left_pending(engine: object
     assert production.next_step(case_id) is production.NextStep.AWAIT_PRODUCTION
     again = CliRunner().invoke(app, ["reconcile", "--older-than", "0"])
     assert again.exit_code == 0 and case_id not in again.output
+
+
+def test_the_card_centre_inbox_and_the_confirmation_commands(engine: object, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    runner = CliRunner()
+    case_id = approved_case(
+        tmp_path,
+        delivery={
+            "method": "mail",
+            "address": "四川省成都市锦江区春熙路1号",
+            "recipient": "王小明",
+            "phone": "13812345678",
+        },
+    )
+    card = production.allocate_card(case_id, on=DAY)
+    production.spool_card(case_id)
+    inbox = get_settings().print_inbox
+    assert inbox is not None
+    inbox.mkdir(parents=True)
+    (inbox / "returned-1.csv").write_text(f"card_no,status\n{card.card_no},ok\n", encoding="utf-8")
+    (inbox / "garbled.csv").write_text("no header we know\n1,2\n", encoding="utf-8")
+    result = runner.invoke(app, ["card-produced", "--inbox"])
+    assert result.exit_code == 0, result.output
+    assert f"{case_id}: 制证完成" in result.output and "garbled.csv" in result.output
+    assert (inbox / "processed" / "returned-1.csv").exists() and (inbox / "garbled.csv").exists()
+    assert production.next_step(case_id) is production.NextStep.DISPATCH
+    again = runner.invoke(app, ["card-produced", card.card_no, "NO-SUCH-CARD"])
+    assert again.exit_code == 1 and "此前已确认" in again.output and "NO-SUCH-CARD" in again.output
+
+    production.dispatch_card(case_id, on=DAY)
+    production.print_mail_label(case_id)
+    waybill = rows(Delivery, case_id)[0].waybill_no
+    delivered = runner.invoke(app, ["delivered", waybill.lower()])  # as typed at a counter
+    assert delivered.exit_code == 0 and f"{case_id}: 已送达" in delivered.output
+    assert production.next_step(case_id) is production.NextStep.COMPLETE
+    status = runner.invoke(app, ["status", case_id, "--json"])
+    assert status.exit_code == 0
+    import json
+
+    shown = json.loads(status.output.splitlines()[-1])
+    assert shown["card"]["card_no"] == card.card_no and shown["card"]["waybill_no"] == waybill
+    assert "pickup_code" not in shown["card"]
