@@ -67,7 +67,11 @@ def uneven_light(img: Image.Image, rng: random.Random) -> Image.Image:
 def make_sample(condition: str, seed: int) -> tuple[Person, np.ndarray]:
     rng = random.Random(seed)
     person = make_identity(rng, TODAY).person
-    card = render_id_front(person, rng=rng)
+    return person, apply_condition(render_id_front(person, rng=rng), condition, rng)
+
+
+def apply_condition(card: Image.Image, condition: str, rng: random.Random) -> np.ndarray:
+    """The rendered card as a photo or scan under `condition` (BGR)."""
     if condition == "jpeg30":
         import io
 
@@ -78,7 +82,7 @@ def make_sample(condition: str, seed: int) -> tuple[Person, np.ndarray]:
         img = uneven_light(card, rng)
     else:
         img = degrade(card, condition, rng=rng)
-    return person, cv2.cvtColor(np.asarray(img), cv2.COLOR_RGB2BGR)
+    return cv2.cvtColor(np.asarray(img), cv2.COLOR_RGB2BGR)
 
 
 def read_raw(bgr: np.ndarray) -> IdFrontReading:

@@ -4,6 +4,10 @@ One entry point, `read_case_documents(case_id)`, used by the flow's read_documen
 `rongju extract` (per file, via `read_document`). Every file is distrusted: a file that cannot be
 used yields a DocumentProblem with a reason code, turned into a failing check here, never an
 exception out of the step.
+
+A case's documents are verified, not only read, where that is measured to help: the ID card front
+is checked against the declared name (documents.verify.verify_name_readings). `read_document`
+without `declared` (as `rongju extract` calls it) reads freely, as before.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -21,9 +25,12 @@ from models.checks.facts import DocumentFacts
 from models.checks.result import CheckOutcome, failed, passed
 from models.package import DocumentKind
 from models.reasons import ReasonCode
-from models.tables import Document
+from models.tables import Case, Document
 from storage.db import unit_of_work
 from storage.documents import get_document_store
+
+if TYPE_CHECKING:
+    from documents.verify import NameVerification
 
 log = logging.getLogger(__name__)
 
@@ -82,19 +89,29 @@ class DocumentsRead:
         return outcomes
 
 
-# kind -> function(reading, image_bgr or None, pdf or None) filling reading.facts/extra; registered
-# by the extraction modules (documents/extract/*) through `_extractors()`.
-Extractor = Callable[[DocumentReading, Any, Any], None]
+@dataclass(frozen=True)
+class Declared:
+    """What the case says its documents show, to verify them against. Unmasked: kept in memory for
+    the reading, never logged or stored from here."""
+
+    name: str | None = None
 
 
-def read_document(kind: str, data: bytes, mime_type: str) -> DocumentReading:
-    """Decode, check and read one file of `kind`."""
+# kind -> function(reading, image_bgr or None, pdf or None, declared or None) filling
+# reading.facts/extra; registered by the extraction modules (documents/extract/*) in `_extractors()`.
+Extractor = Callable[[DocumentReading, Any, Any, Declared | None], None]
+
+
+def read_document(
+    kind: str, data: bytes, mime_type: str, *, declared: Declared | None = None
+) -> DocumentReading:
+    """Decode, check and read one file of `kind`; verified against `declared` where a kind can be."""
     reading = DocumentReading(kind=kind)
     try:
         if mime_type in IMAGE_TYPES:
-            _read_image(reading, data)
+            _read_image(reading, data, declared)
         elif mime_type == "application/pdf":
-            _read_pdf(reading, data)
+            _read_pdf(reading, data, declared)
         else:
             reading.problems.append(
                 DocumentProblem(
@@ -115,7 +132,7 @@ def read_document(kind: str, data: bytes, mime_type: str) -> DocumentReading:
     return reading
 
 
-def _read_image(reading: DocumentReading, data: bytes) -> None:
+def _read_image(reading: DocumentReading, data: bytes, declared: Declared | None) -> None:
     from documents.portrait import check_portrait
     from documents.quality import measure_quality, quality_problems
     from documents.safe_image import decode_image
@@ -141,10 +158,10 @@ def _read_image(reading: DocumentReading, data: bytes) -> None:
         return
     extractor = _extractors().get(reading.kind)
     if extractor is not None:
-        extractor(reading, decoded.bgr, None)
+        extractor(reading, decoded.bgr, None, declared)
 
 
-def _read_pdf(reading: DocumentReading, data: bytes) -> None:
+def _read_pdf(reading: DocumentReading, data: bytes, declared: Declared | None) -> None:
     from documents.pdf import read_pdf
 
     pdf = read_pdf(data)
@@ -154,23 +171,35 @@ def _read_pdf(reading: DocumentReading, data: bytes) -> None:
     reading.metrics = {"pages": len(pdf.pages), "scanned_pages": sum(p.is_scan for p in pdf.pages)}
     extractor = _extractors().get(reading.kind)
     if extractor is not None:
-        extractor(reading, None, pdf)
+        extractor(reading, None, pdf, declared)
 
 
-def _read_id_front(reading: DocumentReading, bgr: Any, _pdf: Any) -> None:
+def _read_id_front(reading: DocumentReading, bgr: Any, _pdf: Any, declared: Declared | None) -> None:
     from documents.extract.id_front import read_id_front
     from documents.ocr.config import load_ocr_settings
 
     if bgr is None:
         return
-    result = read_id_front(bgr, engine=load_ocr_settings().engine("id_front"))
+    expected_name = declared.name if declared is not None else None
+    result = read_id_front(bgr, engine=load_ocr_settings().engine("id_front"), expected_name=expected_name)
     reading.section, reading.facts = "id_front", result.facts
     reading.problems.extend(result.problems)
     if result.geometry is not None:
         reading.metrics["geometry"] = _geometry(result.geometry)
+    if result.name_verification is not None:
+        reading.metrics["card_name"] = _name_verification(result.name_verification)
 
 
-def _read_id_back(reading: DocumentReading, bgr: Any, _pdf: Any) -> None:
+def _name_verification(verdict: NameVerification) -> str:
+    """How the card's name was established, for the reviewer (the file check's evidence, masked):
+    confirmed against the declared name, or left to the free reading."""
+    counts = f"{verdict.agreeing}/{verdict.readings} readings"
+    if verdict.confirmed:
+        return f"{verdict.expected_masked} 核对一致 verified ({counts}, {verdict.confidence:.2f})"
+    return f"未能核对 not verified ({counts}); free reading used"
+
+
+def _read_id_back(reading: DocumentReading, bgr: Any, _pdf: Any, _declared: Declared | None) -> None:
     from documents.extract.id_back import read_id_back
     from documents.ocr.config import load_ocr_settings
 
@@ -189,7 +218,7 @@ def _geometry(report: Any) -> dict[str, Any]:
 def _text_document(section: str | None, extract: Callable[..., Any]) -> Extractor:
     """An extractor for a page-like document: text-layer lines of a PDF, OCR lines of a scan or photo."""
 
-    def run(reading: DocumentReading, bgr: Any, pdf: Any) -> None:
+    def run(reading: DocumentReading, bgr: Any, pdf: Any, _declared: Declared | None) -> None:
         from documents.extract.pages import lines_from_image, lines_from_pdf, split_lines
         from documents.ocr.config import load_ocr_settings
 
@@ -262,8 +291,13 @@ def read_case_documents(case_id: str, engine: Engine | None = None) -> Documents
                 .order_by(Document.id)  # type: ignore[arg-type]
             )
         )
+        case = uow.session.get(Case, case_id)
+        declared = Declared(name=case.applicant_name) if case is not None else None
     store = get_document_store()
-    readings = [read_document(row.kind, store.get(row.content_hash), row.sniffed_type) for row in rows]
+    readings = [
+        read_document(row.kind, store.get(row.content_hash), row.sniffed_type, declared=declared)
+        for row in rows
+    ]
     sections: dict[str, Any] = {}
     for reading in readings:
         if reading.section and reading.facts is not None and reading.section not in sections:

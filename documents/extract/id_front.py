@@ -8,6 +8,10 @@ Two layers:
   punctuation or pixel positions, so cards from other generators and mangled OCR read the same way.
 * `read_id_front(bgr)` — the thin I/O wrapper: geometry (find, flatten, orient by the valid number),
   one sparse OCR pass for the label anchors, one batched pass over the value crops, then parsing.
+  Given the declared name (`expected_name`), it also *verifies* it: the name region is read in
+  several renderings (documents.ocr.variants) and documents.verify.verify_name_readings decides
+  whether they confirm the declared name; a confirmed name replaces the free reading in the facts,
+  at the verification's confidence. Not confirmed leaves the free reading exactly as it was.
 
 The ID number is validated in full (stdnum.cn.ric: region, birth date, check character). An invalid
 reading is corrected only when exactly one single likely OCR confusion validates, at lower confidence.
@@ -17,6 +21,7 @@ confidence.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,10 +35,14 @@ from documents.geometry import CARD_H, CARD_W, GeometryReport, prepare_id_card
 from documents.ocr.config import OcrSettings, load_ocr_settings
 from documents.ocr.engines import Box, OcrEngine, OcrLine, is_cjk
 from documents.ocr.idnumber import id_chars, is_valid_id_number, single_corrections, valid_windows
+from documents.ocr.variants import read_line_variants
 from documents.problems import DocumentProblem
 from documents.text import normalise_ocr_text, parse_date
+from documents.verify import NameVerification, verify_name_readings
 from models.checks.facts import Fact, IdFrontFacts
 from models.reasons import ReasonCode
+
+log = logging.getLogger(__name__)
 
 # The 56 officially recognised ethnic groups, as printed on the card (without 族).
 ETHNICITIES: tuple[str, ...] = (
@@ -77,6 +86,9 @@ class IdFrontReading:
     problems: list[DocumentProblem] = field(default_factory=list)
     geometry: GeometryReport | None = None
     notes: list[str] = field(default_factory=list)
+    # Set when a declared name was given: the verdict, and the readings it was drawn from.
+    name_verification: NameVerification | None = None
+    name_readings: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------- anchors and regions
@@ -447,8 +459,11 @@ def read_id_front(
     *,
     engine: OcrEngine | None = None,
     settings: OcrSettings | None = None,
+    expected_name: str | None = None,
 ) -> IdFrontReading:
-    """Read an ID-card front photo or scan (BGR). Problems (unreadable number) are in the reading."""
+    """Read an ID-card front photo or scan (BGR). Problems (unreadable number) are in the reading.
+
+    `expected_name` (the case's declared name) is verified against the card; None reads freely only."""
     settings = settings or load_ocr_settings()
     engine = engine or settings.engine("id_front")
     card, report, hint = prepare_id_card(bgr, engine=engine, front=True)
@@ -493,13 +508,34 @@ def read_id_front(
                 {"geometry": report.as_dict()},
             )
         )
+    facts, notes = reading.facts, [*reading.notes, f"anchors: {sorted(anchors)}"]
+    verification: NameVerification | None = None
+    name_readings: tuple[str, ...] = ()
+    if expected_name is not None and expected_name.strip():
+        try:
+            name_readings = tuple(
+                ln.text for ln in read_line_variants(value_ink(crop(card, regions["name"])))
+            )
+        except (RuntimeError, OSError) as exc:  # tesseract failed or timed out: keep the free reading
+            log.warning("name verification skipped: %s", type(exc).__name__)
+        else:
+            verification = verify_name_readings(name_readings, expected_name)
+            notes.append(f"name verification: {verification.why}")
+        if verification is not None and verification.confirmed:
+            declared, free = expected_name.strip(), facts.name
+            # A free reading that already said the declared name keeps its confidence if higher.
+            said_so = free.confidence if free is not None and free.value == declared else 0.0
+            name: Fact[str] = Fact(value=declared, confidence=max(verification.confidence, said_so))
+            facts = facts.model_copy(update={"name": name})
     return IdFrontReading(
-        facts=reading.facts,
+        facts=facts,
         ethnicity=reading.ethnicity,
         lines=[*labelled, *sparse],
         problems=problems,
         geometry=report,
-        notes=[*reading.notes, f"anchors: {sorted(anchors)}"],
+        notes=notes,
+        name_verification=verification,
+        name_readings=name_readings,
     )
 
 

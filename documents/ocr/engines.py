@@ -13,6 +13,7 @@ words back to their crops by vertical position.
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -183,6 +184,20 @@ def _tess_config(psm: int | None, whitelist: str | None) -> str:
     return " ".join(parts)
 
 
+def _data_words(data: dict[str, list[Any]]) -> list[tuple[int, _Word]]:
+    """(page index, word) for every recognised word in pytesseract's image_to_data dictionary."""
+    words = []
+    for i, text in enumerate(data["text"]):
+        conf = float(data["conf"][i])
+        if not str(text).strip() or conf < 0:
+            continue
+        box = (int(data["left"][i]), int(data["top"][i]), int(data["width"][i]), int(data["height"][i]))
+        line_key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
+        word = _Word(text=str(text), conf=max(0.0, min(1.0, conf / 100.0)), box=box, line_key=line_key)
+        words.append((int(data["page_num"][i]) - 1, word))
+    return words
+
+
 class TesseractEngine:
     """pytesseract over the system tesseract (Debian: chi_sim, eng, osd)."""
 
@@ -206,25 +221,7 @@ class TesseractEngine:
             output_type=pytesseract.Output.DICT,
             timeout=self.timeout_s,
         )
-        words = []
-        for i, text in enumerate(data["text"]):
-            conf = float(data["conf"][i])
-            if not str(text).strip() or conf < 0:
-                continue
-            words.append(
-                _Word(
-                    text=str(text),
-                    conf=max(0.0, min(1.0, conf / 100.0)),
-                    box=(
-                        int(data["left"][i]),
-                        int(data["top"][i]),
-                        int(data["width"][i]),
-                        int(data["height"][i]),
-                    ),
-                    line_key=(int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i])),
-                )
-            )
-        return words
+        return [w for _page, w in _data_words(data)]
 
     def read_lines(self, img: np.ndarray, *, lang: str = "chi_sim", psm: int | None = None) -> list[OcrLine]:
         return _group_lines(self._words(img, lang=lang, psm=psm))
@@ -245,6 +242,46 @@ class TesseractEngine:
         # them, so 7/8/13 become 6 (one uniform block).
         sheet_psm = 6 if psm in (7, 8, 13) else psm
         return split_by_bands(self._words(sheet, lang=lang, psm=sheet_psm, whitelist=whitelist), bands, gap)
+
+    def read_each_as_line(self, images: list[np.ndarray], *, lang: str = "chi_sim") -> list[OcrLine]:
+        """Each image read on its own as one text line (psm 7), all by ONE tesseract process.
+
+        The images go in as the pages of a multi-page TIFF, so the model is loaded once (eight small
+        pages take ~0.3 s, against ~0.2 s per process for one call each) and, unlike `read_crops`'
+        stacked sheet, no image's layout or text size influences another's reading (measured in
+        bench/name_verification.py: a crop read alone with psm 7 reads a name right more often than
+        the same crop in a psm 6 sheet). One OcrLine per image, in order; "" when nothing was read."""
+        import pytesseract
+        from PIL import Image
+
+        if not images:
+            return []
+        pages = [Image.fromarray(to_grey(img)) for img in images]
+        with tempfile.TemporaryDirectory(prefix="rongju-ocr-") as tmp:
+            path = os.path.join(tmp, "pages.tif")
+            pages[0].save(path, format="TIFF", save_all=True, append_images=pages[1:])
+            data: dict[str, list[Any]] = pytesseract.image_to_data(
+                path,
+                lang=lang,
+                config=_tess_config(7, None),
+                output_type=pytesseract.Output.DICT,
+                timeout=self.timeout_s,
+            )
+        per_page: list[list[_Word]] = [[] for _ in images]
+        for page, word in _data_words(data):
+            if 0 <= page < len(images):
+                per_page[page].append(word)
+        out: list[OcrLine] = []
+        for img, words in zip(images, per_page, strict=True):
+            h, w = img.shape[:2]
+            if not words:
+                out.append(OcrLine("", 0.0, (0, 0, w, h)))
+                continue
+            lines = _group_lines(words)
+            weights = [max(1, len(ln.text)) for ln in lines]
+            conf = sum(ln.confidence * n for ln, n in zip(lines, weights, strict=True)) / sum(weights)
+            out.append(OcrLine("".join(ln.text for ln in lines), round(conf, 4), (0, 0, w, h)))
+        return out
 
 
 # ----------------------------------------------------------------------------- RapidOCR (optional)
