@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import subprocess
 import unicodedata
 from datetime import date
@@ -23,6 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from rapidfuzz import fuzz
 from reportlab.graphics.barcode.code128 import _patterns as CODE128_PATTERNS
 
 from documents.ocr.engines import get_engine
@@ -138,6 +140,19 @@ def test_card_fields_read_back_by_ocr(card_readings: list[tuple[CardFace, str]],
     # and the birth date is the first date on the card.
     assert face.id_number in find_id_numbers(text)
     assert find_dates(text)[0] == face.birth_date
+    # The rest of the face: sex and ethnicity after their labels, the issue and expiry dates, and
+    # both addresses — these nearly (tesseract confuses the odd glyph, e.g. 鼎 → 易): ≥ 90 similar.
+    # Compared on letters and digits only: wrapped lines and the odd speck read as punctuation.
+    core = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]", "", read)
+    assert f"性别{face.sex}" in core, text
+    if face.ethnicity:
+        assert f"民族{face.ethnicity}" in core, text
+    assert format_date(face.issued_on) in read, text
+    if face.valid_until:
+        assert format_date(face.valid_until) in read, text
+    for address in (face.residence_address, face.hukou_address):
+        if address:
+            assert fuzz.partial_ratio(address, core) >= 90, (address, text)
 
 
 # ----------------------------------------------------------------------------- the label's barcode
