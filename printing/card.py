@@ -21,7 +21,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas as rl_canvas
 
 from models.card import CardFace
-from printing.fonts import cjk_font, text_width, wrap_text
+from printing.fonts import Line, cjk_font, text_width, wrap_text
 
 CARD_SIZE = (85.6 * mm, 54 * mm)  # ISO/IEC 7810 ID-1
 CARD_W, CARD_H = CARD_SIZE
@@ -66,17 +66,6 @@ class Row:
     value: str
     emphasis: float = 0.0
     then: tuple[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class Line:
-    """A run of text to paint: x from the left, baseline from the top, in points."""
-
-    x: float
-    baseline: float
-    text: str
-    size: float
-    is_label: bool = False
 
 
 def format_date(d: date) -> str:

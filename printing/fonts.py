@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -82,3 +83,14 @@ def wrap_text(text: str, size: float, width_of_line: Callable[[int], float]) -> 
     if current.strip():
         lines.append(current.rstrip())
     return lines
+
+
+@dataclass(frozen=True)
+class Line:
+    """A run of text to paint: x from the left, baseline from the top, in points."""
+
+    x: float
+    baseline: float
+    text: str
+    size: float
+    is_label: bool = False

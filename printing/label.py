@@ -15,7 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as rl_canvas
 
 from models.card import MailLabel
-from printing.fonts import cjk_font, text_width, wrap_text
+from printing.fonts import Line, cjk_font, text_width, wrap_text
 
 LABEL_SIZE = (100 * mm, 150 * mm)
 LABEL_W, LABEL_H = LABEL_SIZE
@@ -33,17 +33,6 @@ LABEL_INK = (0.2, 0.2, 0.2)
 
 class LabelLayoutError(ValueError):
     """The label's text does not fit the label at the smallest readable size."""
-
-
-@dataclass(frozen=True)
-class Line:
-    """A run of text to paint: x from the left, baseline from the top, in points."""
-
-    x: float
-    baseline: float
-    text: str
-    size: float
-    is_label: bool = False
 
 
 @dataclass(frozen=True)

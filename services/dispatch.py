@@ -110,6 +110,10 @@ def wake_case_flow(case_id: str, *, event: str, patience: float = 90) -> str | N
     a run still busy before its wait is given `patience` to suspend (it may equally read the event
     and carry on by itself); when no run is alive, a new one reads where the case stands and goes on.
     """
+    api_url = prefect_api_url()
+    if api_url is None:
+        return None
+    # Prefect is imported only when there is one to talk to: importing it configures logging.
     import time
 
     from prefect import get_client
@@ -121,9 +125,6 @@ def wake_case_flow(case_id: str, *, event: str, patience: float = 90) -> str | N
 
     from services.processing import read_case_state
 
-    api_url = prefect_api_url()
-    if api_url is None:
-        return None
     state = read_case_state(case_id)
     alive = (StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING)
     deadline = time.monotonic() + patience

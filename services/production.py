@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
@@ -333,24 +334,37 @@ class Confirmation:
 
 def confirm_cards_produced(card_nos: Iterable[str], engine: Engine | None = None) -> Confirmation:
     """Record the card centre's confirmation that these cards were made."""
+    numbers = (n.strip() for n in card_nos)
+    return _confirm_each(numbers, CardIssue, "card_no", "produced_at", engine)
+
+
+def _confirm_each(
+    numbers: Iterable[str],
+    table: type[CardIssue] | type[Delivery],
+    number: str,
+    stamp: str,
+    engine: Engine | None,
+) -> Confirmation:
+    """Stamp each row found by its number once (a conditional UPDATE): newly, before, or unknown."""
     confirmed: list[str] = []
     already: list[str] = []
     unknown: list[str] = []
-    for card_no in dict.fromkeys(n.strip() for n in card_nos if n.strip()):
+    for value in dict.fromkeys(n for n in numbers if n):
         with unit_of_work(engine) as uow:
             result = uow.session.exec(  # type: ignore[call-overload]
-                update(CardIssue)
-                .where(col(CardIssue.card_no) == card_no, col(CardIssue.produced_at).is_(None))
-                .values(produced_at=utcnow())
+                update(table)
+                .where(getattr(table, number) == value, getattr(table, stamp).is_(None))
+                .values({stamp: utcnow()})
             )
-            issue = uow.session.exec(select(CardIssue).where(CardIssue.card_no == card_no)).first()
+            found = uow.session.exec(select(table).where(getattr(table, number) == value)).first()
+            row = cast("CardIssue | Delivery | None", found)
             uow.commit()
-        if issue is None:
-            unknown.append(card_no)
+        if row is None:
+            unknown.append(value)
         elif result.rowcount == 1:
-            confirmed.append(issue.case_id)
+            confirmed.append(row.case_id)
         else:
-            already.append(issue.case_id)
+            already.append(row.case_id)
     return Confirmation(confirmed, already, unknown)
 
 
@@ -366,26 +380,9 @@ def read_production_manifest(path: Path) -> list[str]:
 
 
 def confirm_delivered(waybill_nos: Iterable[str], engine: Engine | None = None) -> Confirmation:
-    """Record EMS's delivery confirmation for these waybills."""
-    confirmed: list[str] = []
-    already: list[str] = []
-    unknown: list[str] = []
-    for waybill in dict.fromkeys(n.strip().upper() for n in waybill_nos if n.strip()):
-        with unit_of_work(engine) as uow:
-            result = uow.session.exec(  # type: ignore[call-overload]
-                update(Delivery)
-                .where(col(Delivery.waybill_no) == waybill, col(Delivery.handed_over_at).is_(None))
-                .values(handed_over_at=utcnow())
-            )
-            delivery = uow.session.exec(select(Delivery).where(Delivery.waybill_no == waybill)).first()
-            uow.commit()
-        if delivery is None:
-            unknown.append(waybill)
-        elif result.rowcount == 1:
-            confirmed.append(delivery.case_id)
-        else:
-            already.append(delivery.case_id)
-    return Confirmation(confirmed, already, unknown)
+    """Record EMS's delivery confirmation for these waybills (as typed: case and spaces ignored)."""
+    numbers = (n.strip().upper() for n in waybill_nos)
+    return _confirm_each(numbers, Delivery, "waybill_no", "handed_over_at", engine)
 
 
 class PickupRefused(ProductionError):

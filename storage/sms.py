@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
 from config.settings import get_settings
 from models.tables import utcnow
+from storage.files import atomic_write
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -79,19 +78,7 @@ class FileSender:
             "body": body,
             "written_at": utcnow().isoformat(),
         }
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=self.directory, prefix=f".{path.stem}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(record, handle, ensure_ascii=False, indent=2)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp_name, 0o600)
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        _fsync_directory(self.directory)
+        atomic_write(path, json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8"))
         return str(record["message_id"])
 
     @staticmethod
@@ -101,16 +88,6 @@ class FileSender:
         except FileNotFoundError:
             return None
         return data if isinstance(data, dict) else None
-
-
-def _fsync_directory(directory: Path) -> None:
-    # The rename is only durable once the directory entry is on disk: a power cut must not lose a
-    # message the database already records as sent.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def get_sms_sender() -> SmsSender:

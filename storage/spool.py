@@ -1,6 +1,6 @@
 """The folders rongju hands real-world work to: the card centre's print spool and the EMS mail room.
 
-Every file is written whole or not at all (temp file + fsync + rename) under a name derived from a
+Every file is written whole or not at all (storage/files.atomic_write) under a name derived from a
 durable key (the card number, the waybill number, the day), so writing it again after a crash or a
 replay replaces it with the same bytes: a key never yields a second entry.
 """
@@ -9,28 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
 from config.settings import get_settings
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a reader sees the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+from storage.files import atomic_write
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
