@@ -158,16 +158,19 @@ def split_by_bands(words: list[_Word], bands: list[Box], gap: int) -> list[OcrLi
             if y - gap / 2 <= cy < y + h + gap / 2:
                 per_band[i].append(w)
                 break
-    out: list[OcrLine] = []
-    for (_bx, _by, bw, bh), ws in zip(bands, per_band, strict=True):
-        if not ws:
-            out.append(OcrLine("", 0.0, (0, 0, bw, bh)))
-            continue
-        lines = _group_lines(ws)
-        weights = [max(1, len(ln.text)) for ln in lines]
-        conf = sum(ln.confidence * n for ln, n in zip(lines, weights, strict=True)) / sum(weights)
-        out.append(OcrLine("\n".join(ln.text for ln in lines), round(conf, 4), (0, 0, bw, bh)))
-    return out
+    return [_crop_reading(ws, (bw, bh), "\n") for (_bx, _by, bw, bh), ws in zip(bands, per_band, strict=True)]
+
+
+def _crop_reading(words: list[_Word], size: tuple[int, int], separator: str) -> OcrLine:
+    """All words read in one crop as one line (its lines joined by `separator`), with the
+    character-weighted confidence of its lines; box = the whole crop."""
+    width, height = size
+    if not words:
+        return OcrLine("", 0.0, (0, 0, width, height))
+    lines = _group_lines(words)
+    weights = [max(1, len(ln.text)) for ln in lines]
+    conf = sum(ln.confidence * n for ln, n in zip(lines, weights, strict=True)) / sum(weights)
+    return OcrLine(separator.join(ln.text for ln in lines), round(conf, 4), (0, 0, width, height))
 
 
 # ----------------------------------------------------------------------------- tesseract
@@ -271,17 +274,10 @@ class TesseractEngine:
         for page, word in _data_words(data):
             if 0 <= page < len(images):
                 per_page[page].append(word)
-        out: list[OcrLine] = []
-        for img, words in zip(images, per_page, strict=True):
-            h, w = img.shape[:2]
-            if not words:
-                out.append(OcrLine("", 0.0, (0, 0, w, h)))
-                continue
-            lines = _group_lines(words)
-            weights = [max(1, len(ln.text)) for ln in lines]
-            conf = sum(ln.confidence * n for ln, n in zip(lines, weights, strict=True)) / sum(weights)
-            out.append(OcrLine("".join(ln.text for ln in lines), round(conf, 4), (0, 0, w, h)))
-        return out
+        return [
+            _crop_reading(words, (img.shape[1], img.shape[0]), "")
+            for img, words in zip(images, per_page, strict=True)
+        ]
 
 
 # ----------------------------------------------------------------------------- RapidOCR (optional)
