@@ -21,7 +21,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas as rl_canvas
 
 from models.card import CardFace
-from printing.fonts import Line, cjk_font, text_width, wrap_text
+from printing.fonts import Line, cjk_font, pdf_canvas, text_width, wrap_text
 
 CARD_SIZE = (85.6 * mm, 54 * mm)  # ISO/IEC 7810 ID-1
 CARD_W, CARD_H = CARD_SIZE
@@ -239,12 +239,7 @@ def render_card_pdf(face: CardFace, photo_jpeg: bytes | None) -> bytes:
     front = front_lines(face)
     back = back_lines(face)
     buf = io.BytesIO()
-    c = rl_canvas.Canvas(buf, pagesize=CARD_SIZE, invariant=1, pageCompression=1)
-    # The card number only: PDF metadata travels with the file (spool, logs) and carries no person.
-    c.setTitle(face.card_no)
-    c.setAuthor("")
-    c.setSubject("")
-    c.setCreator("rongju")
+    c = pdf_canvas(buf, CARD_SIZE, face.card_no)
     _paint_title(c)
     _paint_photo(c, photo_jpeg)
     _paint_lines(c, front)

@@ -9,6 +9,7 @@ the sample-city generator.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas as rl_canvas
 
 CJK_FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 CJK_FONT_INDEX = 0
@@ -94,3 +96,15 @@ class Line:
     text: str
     size: float
     is_label: bool = False
+
+
+def pdf_canvas(buffer: io.BytesIO, pagesize: tuple[float, float], title: str) -> rl_canvas.Canvas:
+    """A canvas for a printed document: the same bytes for the same drawing (invariant mode, so a
+    re-render after a crash replaces the spooled file with itself) and metadata that names only the
+    document's number — PDF metadata travels with the file and must carry no person."""
+    canvas = rl_canvas.Canvas(buffer, pagesize=pagesize, invariant=1, pageCompression=1)
+    canvas.setTitle(title)
+    canvas.setAuthor("")
+    canvas.setSubject("")
+    canvas.setCreator("rongju")
+    return canvas

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas as rl_canvas
 
 from models.card import MailLabel
-from printing.fonts import Line, cjk_font, text_width, wrap_text
+from printing.fonts import Line, cjk_font, pdf_canvas, text_width, wrap_text
 
 LABEL_SIZE = (100 * mm, 150 * mm)
 LABEL_W, LABEL_H = LABEL_SIZE
@@ -117,12 +116,7 @@ def render_mail_label_pdf(label: MailLabel) -> bytes:
     """The EMS label as a one-page 100 × 150 mm PDF, same bytes for the same label."""
     font = cjk_font()
     buf = io.BytesIO()
-    c = rl_canvas.Canvas(buf, pagesize=LABEL_SIZE, invariant=1, pageCompression=1)
-    # The waybill number only: no recipient data in the file's metadata.
-    c.setTitle(label.waybill_no)
-    c.setAuthor("")
-    c.setSubject("")
-    c.setCreator("rongju")
+    c = pdf_canvas(buf, LABEL_SIZE, label.waybill_no)
 
     def top_y(y: float) -> float:
         return LABEL_H - y
