@@ -424,7 +424,6 @@ def dispatch_card(case_id: str, *, on: date | None = None, engine: Engine | None
     production = load_production()
     try:
         with unit_of_work(engine) as uow:
-            case = _case(uow.session, case_id)
             claimed = uow.session.exec(  # type: ignore[call-overload]
                 update(Case)
                 .where(col(Case.id) == case_id, col(Case.status) == CaseStatus.IN_PRODUCTION.value)

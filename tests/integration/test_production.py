@@ -32,6 +32,12 @@ from storage.spool import get_mail_room, get_print_spool
 
 DAY = date(2026, 11, 27)
 ADDRESS = "四川省成都市武侯区玉林街道玉林北路12号3栋2单元501"
+MAIL_DELIVERY = {
+    "method": "mail",
+    "address": "四川省成都市锦江区春熙路1号",
+    "recipient": "王小明",
+    "phone": "13812345678",
+}
 
 
 def approved_case(tmp_path: Path, name: str = "pkg", **overrides: object) -> str:
@@ -159,12 +165,7 @@ def test_one_spool_entry_per_card_and_a_manifest(engine: object, tmp_path: Path)
 def test_mail_path_one_waybill_one_label_one_notice_per_status(engine: object, tmp_path: Path) -> None:
     case_id = approved_case(
         tmp_path,
-        delivery={
-            "method": "mail",
-            "address": "四川省成都市锦江区春熙路1号",
-            "recipient": "王小明",
-            "phone": "13812345678",
-        },
+        delivery=MAIL_DELIVERY,
     )
     run_to_the_end(case_id)
     run_to_the_end(case_id)  # a replay of a finished case changes nothing
@@ -237,12 +238,7 @@ def test_a_process_killed_at_each_boundary_leaves_exactly_one_of_everything(
 ) -> None:
     case_id = approved_case(
         tmp_path,
-        delivery={
-            "method": "mail",
-            "address": "四川省成都市锦江区春熙路1号",
-            "recipient": "王小明",
-            "phone": "13812345678",
-        },
+        delivery=MAIL_DELIVERY,
     )
     env = {**os.environ, "RONGJU_FAULT_KILL_AT": boundary, "RONGJU_TODAY": DAY.isoformat()}
     child = subprocess.run(
@@ -312,12 +308,7 @@ def test_the_card_centre_inbox_and_the_confirmation_commands(engine: object, tmp
     runner = CliRunner()
     case_id = approved_case(
         tmp_path,
-        delivery={
-            "method": "mail",
-            "address": "四川省成都市锦江区春熙路1号",
-            "recipient": "王小明",
-            "phone": "13812345678",
-        },
+        delivery=MAIL_DELIVERY,
     )
     card = production.allocate_card(case_id, on=DAY)
     production.spool_card(case_id)
