@@ -94,7 +94,15 @@ class ResumeForm:
 
     def submit(self) -> None:
         """Click Submit and wait until the modal has closed (Prefect accepted the input)."""
-        self.card.get_by_role("button", name="Submit", exact=True).click()
+        submit = self.card.get_by_role("button", name="Submit", exact=True)
+        submit.click()
         # The server validates and stores the input before the modal closes; on a loaded 2-core
         # machine (the whole suite, OCR next door) that has taken longer than the default 5 s.
-        expect(self.card).to_be_hidden(timeout=30_000)
+        try:
+            expect(self.card).to_be_hidden(timeout=30_000)
+        except AssertionError:
+            # Prefect's own SQLite server sometimes fails the resume with "database is locked"
+            # under the suite's load, and the modal stays open as it would for a reviewer, who
+            # presses Submit again. A second failure fails the test.
+            submit.click()
+            expect(self.card).to_be_hidden(timeout=30_000)
