@@ -29,6 +29,9 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install -q --upgrade pip >/dev/null
 	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
+	@# RapidOCR (PP-OCRv4 models inside the wheel) without its opencv-python requirement: the cv2 of
+	@# opencv-python-headless serves it, and the non-headless one would replace it (README, OCR engines).
+	$(VENV)/bin/pip install -q --no-deps rapidocr-onnxruntime==1.4.4
 	@touch $@
 
 demo: setup

@@ -26,7 +26,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from documents.ocr.engines import OcrEngine, get_engine, is_cjk, to_grey
+from documents.ocr.engines import OcrEngine, flatten_illumination, get_engine, is_cjk, to_grey
 from documents.ocr.idnumber import valid_windows
 
 CARD_W, CARD_H = 856, 540
@@ -367,7 +367,8 @@ def orient_id_front(card: np.ndarray, *, engine: OcrEngine | None = None) -> Ori
     engine = engine or get_engine("tesseract")
     h, w = card.shape[:2]
     candidates = (0, 180) if w >= h else (90, 270)
-    bands = [id_number_band(rotate_clockwise(card, r)) for r in candidates]
+    # Flattened first: under a lamp to one side the band's far end is too dark to read (7/20 → 20/20).
+    bands = [flatten_illumination(id_number_band(rotate_clockwise(card, r))) for r in candidates]
     lines = _read_digits(engine, bands)
     valid = [(r, valid_windows(ln.text)) for r, ln in zip(candidates, lines, strict=True)]
     hits = [(r, nums) for r, nums in valid if len(nums) == 1]

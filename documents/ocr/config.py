@@ -23,6 +23,8 @@ class OcrSettings(BaseModel):
     default_engine: str = "tesseract"
     engines: dict[str, str] = Field(default_factory=dict)
     field_engines: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Reads the ID number band to decide which way up a card is (digits only, whatever reads the rest).
+    orientation_engine: str = "tesseract"
     crop_scale: float = Field(default=1.0, gt=0.2, le=4.0)
     deskew_min_degrees: float = 1.5
     osd_min_confidence: float = 1.0
@@ -46,6 +48,10 @@ class OcrSettings(BaseModel):
                 "OCR engine %s unavailable for %s (%s); using %s", name, kind, exc, self.default_engine
             )
             return get_engine(self.default_engine)
+
+    def orientation(self) -> OcrEngine:
+        """The engine that reads the number band for card orientation."""
+        return get_engine(self.orientation_engine)
 
 
 @cache

@@ -1,9 +1,12 @@
 """OCR engines behind one small interface: lines of text with a confidence (0–1) and a box.
 
 `TesseractEngine` (pytesseract + Debian's tesseract, chi_sim + eng) is always available.
-`RapidOcrEngine` (rapidocr-onnxruntime, PP-OCRv4 ONNX models bundled in its wheel) is optional: it is
-imported lazily and raises `EngineUnavailable` when the package is not installed (it depends on the
-non-headless `opencv-python`, which conflicts with our `opencv-python-headless`; see config/ocr.yaml).
+`RapidOcrEngine` (rapidocr-onnxruntime, PP-OCRv4 ONNX models bundled in its wheel, works offline) is
+installed by `make` and reads the ID cards (config/ocr.yaml). Its wheel declares `opencv-python`,
+which would clash with our `opencv-python-headless` (both are the `cv2` module; the non-headless one
+also needs libGL), so the Makefile installs it with `--no-deps` and pyproject lists its real
+dependencies. It is imported lazily; where it is missing `EngineUnavailable` is raised and
+config.OcrSettings falls back to tesseract with a warning.
 
 pytesseract spawns one tesseract process per call (~0.2–1 s, mostly loading chi_sim), so
 `read_crops` stacks all field crops into ONE image with white gaps, runs tesseract once and splits the
@@ -44,6 +47,10 @@ class OcrEngine(Protocol):
     """What every OCR engine offers. Images are numpy arrays: BGR (H, W, 3) or grey (H, W)."""
 
     name: str
+    # True when the engine finds text lines itself well enough that one pass over a whole card or page
+    # (boxes and all) reads better than separate field crops (RapidOCR's detector); False for tesseract,
+    # whose page segmentation splits and drops the short values of a card.
+    reads_layout: bool
 
     def read_lines(self, img: np.ndarray, *, lang: str = "chi_sim", psm: int | None = None) -> list[OcrLine]:
         """All text lines found in the image, top to bottom, boxes in image coordinates."""
@@ -97,6 +104,31 @@ def to_bgr(img: np.ndarray) -> np.ndarray:
     return img
 
 
+def dark_ink(img: np.ndarray) -> np.ndarray:
+    """Grey image in which dark (black) print stays dark and coloured print fades: the brightest
+    channel of a black glyph is dark, of a blue label or a red seal it is light. Used for the values of
+    an ID card (blue labels) and for pages, where a red company seal often lies over the signature
+    line it certifies (a lodging certificate's issuer was not read at all under its seal)."""
+    if img.ndim == 2:
+        return img
+    return img[:, :, :3].max(axis=2)
+
+
+def flatten_illumination(img: np.ndarray, *, kernel: int = 31) -> np.ndarray:
+    """Grey image with uneven lighting divided out: dark print on a light ground stays dark, a lamp's
+    gradient or a hot spot becomes flat white.
+
+    The background is estimated by a morphological closing wider than a character stroke (it removes
+    the dark print), and the image is divided by it. Measured on ID cards lit from one side
+    (bench/ocr.py `uneven_light`): the number band read right on 7/20 cards before, 20/20 after, with
+    no change on clean, blurred or photographed cards."""
+    grey = to_grey(img)
+    background = cv2.morphologyEx(
+        grey, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel))
+    )
+    return cv2.divide(grey, background, scale=255)
+
+
 @dataclass(frozen=True)
 class _Word:
     text: str
@@ -128,6 +160,63 @@ def _group_lines(words: list[_Word]) -> list[OcrLine]:
         groups.setdefault(w.line_key, []).append(w)
     lines = [_line_of(ws) for ws in groups.values()]
     return sorted(lines, key=lambda ln: (ln.box[1], ln.box[0]))
+
+
+def reading_order(lines: list[OcrLine]) -> list[OcrLine]:
+    """Lines top to bottom by rows, left to right within a row.
+
+    Sorting by the top edge alone interleaves a row whose boxes differ by a pixel ("名杨莉" before
+    "姓"): a line joins the current row when its vertical centre lies inside the row's first box."""
+    rows: list[list[OcrLine]] = []
+    for ln in sorted(lines, key=lambda ln: ln.box[1] + ln.box[3] / 2):
+        cy = ln.box[1] + ln.box[3] / 2
+        if rows and rows[-1][0].box[1] <= cy <= rows[-1][0].box[1] + rows[-1][0].box[3]:
+            rows[-1].append(ln)
+        else:
+            rows.append([ln])
+    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.box[0])]
+
+
+def split_stacked(line: OcrLine) -> list[OcrLine]:
+    """A tall box of two or more CJK characters, read top to bottom, as one line per character.
+
+    Our documents are written across; a detector that sees the first characters of two rows stacked
+    in one column ("姓" above "性" in a form with spaced labels) returns them as one vertical line
+    "姓性", which would take each character from its row. Split, each goes back to its own row."""
+    x, y, w, h = line.box
+    chars = line.text.strip()
+    if h < 1.5 * w or len(chars) < 2 or not all(is_cjk(ch) for ch in chars):
+        return [line]
+    step = h / len(chars)
+    return [
+        OcrLine(ch, line.confidence, (x, round(y + i * step), w, max(1, round(step))))
+        for i, ch in enumerate(chars)
+    ]
+
+
+def merge_rows(lines: list[OcrLine], *, max_gap_heights: float = 3.0) -> list[OcrLine]:
+    """Neighbouring boxes of one row joined into one line, as tesseract reports a text row.
+
+    A detector box per word group splits "姓　名  杨莉" into "姓" and "名杨莉"; extractors read a label
+    and its value from one line. Boxes further apart than `max_gap_heights` line heights stay separate
+    (the next column of a two-column form)."""
+    out: list[OcrLine] = []
+    for ln in reading_order(lines):
+        if out:
+            prev = out[-1]
+            px, py, pw, ph = prev.box
+            x, y, _w, h = ln.box
+            same_row = py <= y + h / 2 <= py + ph
+            gap = x - (px + pw)
+            if same_row and -h <= gap <= max_gap_heights * max(ph, h):
+                n_prev, n = max(1, len(prev.text)), max(1, len(ln.text))
+                conf = (prev.confidence * n_prev + ln.confidence * n) / (n_prev + n)
+                out[-1] = OcrLine(
+                    join_words([prev.text, ln.text]), round(conf, 4), _union([prev.box, ln.box])
+                )
+                continue
+        out.append(ln)
+    return out
 
 
 def stack_crops(crops: list[np.ndarray], *, gap: int = 24, pad: int = 12) -> tuple[np.ndarray, list[Box]]:
@@ -205,6 +294,7 @@ class TesseractEngine:
     """pytesseract over the system tesseract (Debian: chi_sim, eng, osd)."""
 
     name = "tesseract"
+    reads_layout = False
 
     def __init__(self, *, timeout_s: float = 30.0) -> None:
         self.timeout_s = timeout_s
@@ -283,6 +373,11 @@ class TesseractEngine:
 # ----------------------------------------------------------------------------- RapidOCR (optional)
 
 
+_RAPIDOCR_MISSING = (
+    "RapidOCR is not installed: pip install --no-deps rapidocr-onnxruntime==1.4.4 (see the Makefile)"
+)
+
+
 class RapidOcrEngine:
     """RapidOCR (PP-OCRv4 det + rec ONNX models shipped in the rapidocr-onnxruntime wheel).
 
@@ -290,6 +385,7 @@ class RapidOcrEngine:
     interface and ignored. Recognition of crops runs as one batch in-process."""
 
     name = "rapidocr"
+    reads_layout = True
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -309,10 +405,7 @@ class RapidOcrEngine:
                 try:
                     from rapidocr_onnxruntime import RapidOCR
                 except ImportError as exc:  # pragma: no cover - depends on the machine
-                    raise EngineUnavailable(
-                        "RapidOCR is not installed: pip install rapidocr-onnxruntime==1.4.4 "
-                        "(needs opencv-python and the apt packages libgl1 libglib2.0-0)"
-                    ) from exc
+                    raise EngineUnavailable(_RAPIDOCR_MISSING) from exc
                 self._engine = RapidOCR()
             return self._engine
 
@@ -323,8 +416,8 @@ class RapidOcrEngine:
             xs = [int(p[0]) for p in quad]
             ys = [int(p[1]) for p in quad]
             box = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
-            lines.append(OcrLine(unicodedata.normalize("NFC", str(text)), float(score), box))
-        return sorted(lines, key=lambda ln: (ln.box[1], ln.box[0]))
+            lines.extend(split_stacked(OcrLine(unicodedata.normalize("NFC", str(text)), float(score), box)))
+        return reading_order(lines)
 
     def read_crops(self, crops: list[np.ndarray], *, lang: str = "chi_sim", psm: int = 6) -> list[OcrLine]:
         if not crops:
@@ -372,8 +465,5 @@ def get_engine(name: str = "tesseract") -> OcrEngine:
     except KeyError:
         raise EngineUnavailable(f"unknown OCR engine {name!r}; known: {sorted(ENGINES)}") from None
     if cls is RapidOcrEngine and not RapidOcrEngine.available():
-        raise EngineUnavailable(
-            "RapidOCR is not installed: pip install rapidocr-onnxruntime==1.4.4 "
-            "(needs opencv-python and the apt packages libgl1 libglib2.0-0)"
-        )
+        raise EngineUnavailable(_RAPIDOCR_MISSING)
     return cls()
