@@ -460,13 +460,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--engine", default="tesseract", help="tesseract or rapidocr")
     parser.add_argument("--only", default="", help="comma-separated row names")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "ocr_documents.md")
     args = parser.parse_args()
 
     from documents.ocr.engines import get_engine
 
-    engine = get_engine("tesseract")
+    engine = get_engine(args.engine)
     only = {s for s in args.only.split(",") if s}
     results = []
     for case in CASES:

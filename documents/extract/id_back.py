@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 
 from documents.geometry import GeometryReport, prepare_id_card
 from documents.ocr.config import OcrSettings, load_ocr_settings
-from documents.ocr.engines import OcrEngine, OcrLine, is_cjk
+from documents.ocr.engines import OcrEngine, OcrLine, is_cjk, merge_rows
 from documents.problems import DocumentProblem
 from documents.text import find_dates, normalise_ocr_text
 from models.checks.facts import Fact, IdBackFacts
@@ -132,9 +132,11 @@ def read_id_back(
     """Read an ID-card back photo or scan (BGR)."""
     settings = settings or load_ocr_settings()
     engine = engine or settings.engine("id_back")
-    card, report, _ = prepare_id_card(bgr, engine=engine, front=False)
+    card, report, _ = prepare_id_card(bgr, engine=settings.orientation(), front=False)
     lower = card[int(card.shape[0] * 0.6) :]
     lines = engine.read_lines(lower, lang="chi_sim", psm=6)
+    if engine.reads_layout:  # a label and its value may be two boxes of one row
+        lines = merge_rows(lines)
     reading = parse_id_back(lines)
     problems: list[DocumentProblem] = []
     if reading.facts.valid_until is None:

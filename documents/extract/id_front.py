@@ -24,16 +24,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
-from documents.geometry import CARD_H, CARD_W, GeometryReport, prepare_id_card
+from documents.geometry import CARD_H, CARD_W, GeometryReport, prepare_id_card, rotate_clockwise
 from documents.ocr.config import OcrSettings, load_ocr_settings
-from documents.ocr.engines import Box, OcrEngine, OcrLine, is_cjk
+from documents.ocr.engines import Box, OcrEngine, OcrLine, dark_ink, flatten_illumination, is_cjk
 from documents.ocr.idnumber import id_chars, is_valid_id_number, single_corrections, valid_windows
 from documents.ocr.variants import read_line_variants
 from documents.problems import DocumentProblem
@@ -213,14 +213,6 @@ def _clip(box: Box, W: int, H: int) -> Box:
 def crop(img: np.ndarray, box: Box) -> np.ndarray:
     x, y, w, h = box
     return img[y : y + h, x : x + w]
-
-
-def value_ink(img: np.ndarray) -> np.ndarray:
-    """Grey image in which dark ink stays dark and coloured (blue) label print fades: the brightest
-    channel of a black glyph is dark, of a blue label it is light."""
-    if img.ndim == 2:
-        return img
-    return img.max(axis=2)
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -466,26 +458,15 @@ def read_id_front(
     `expected_name` (the case's declared name) is verified against the card; None reads freely only."""
     settings = settings or load_ocr_settings()
     engine = engine or settings.engine("id_front")
-    card, report, hint = prepare_id_card(bgr, engine=engine, front=True)
-    sparse = engine.read_lines(card, lang="chi_sim", psm=11)
+    # Orientation reads only the number band, with the digit-whitelisted tesseract pass (fast, and the
+    # benchmark's most reliable way to find which way up the card is).
+    card, report, hint = prepare_id_card(bgr, engine=settings.orientation(), front=True)
+    if engine.reads_layout:
+        card, report, sparse, labelled, regions = _read_by_layout(card, report, hint, engine)
+    else:
+        sparse, labelled, regions = _read_by_crops(card, engine, settings)
     anchors = find_anchors(sparse)
-    regions = value_regions(anchors)
-    keys = list(_CROP_LABEL)
-    scale = settings.crop_scale
-    crops = []
-    for k in keys:
-        c = value_ink(crop(card, regions[k]))
-        if scale != 1.0:
-            c = cv2.resize(c, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-        crops.append(c)
-    read = engine.read_crops(crops, lang="chi_sim", psm=6)
-    labelled = [
-        OcrLine(
-            _CROP_LABEL[k] + ln.text.replace("\n", "\n" if k == "address" else ""), ln.confidence, regions[k]
-        )
-        for k, ln in zip(keys, read, strict=True)
-    ]
-    # The sparse pass is a second opinion for the number (and for fields the crops missed).
+    # The whole-card lines are a second opinion for the number (and for fields the crops missed).
     reading = parse_id_front([*labelled, *_number_lines(sparse)], id_number_hint=hint)
     missing = [f for f in ("name", "address") if reading.facts.fact(f) is None]
     if missing:
@@ -513,9 +494,7 @@ def read_id_front(
     name_readings: tuple[str, ...] = ()
     if expected_name is not None and expected_name.strip():
         try:
-            name_readings = tuple(
-                ln.text for ln in read_line_variants(value_ink(crop(card, regions["name"])))
-            )
+            name_readings = tuple(ln.text for ln in read_line_variants(dark_ink(crop(card, regions["name"]))))
         except (RuntimeError, OSError) as exc:  # tesseract failed or timed out: keep the free reading
             log.warning("name verification skipped: %s", type(exc).__name__)
         else:
@@ -536,6 +515,140 @@ def read_id_front(
         notes=notes,
         name_verification=verification,
         name_readings=name_readings,
+    )
+
+
+def _read_by_crops(
+    card: np.ndarray, engine: OcrEngine, settings: OcrSettings
+) -> tuple[list[OcrLine], list[OcrLine], dict[str, Box]]:
+    """Tesseract's way: a sparse pass finds the labels, then the value crops are read in one batch."""
+    sparse = engine.read_lines(card, lang="chi_sim", psm=11)
+    regions = value_regions(find_anchors(sparse))
+    keys = list(_CROP_LABEL)
+    crops = []
+    for k in keys:
+        c = flatten_illumination(dark_ink(crop(card, regions[k])))
+        if settings.crop_scale != 1.0:
+            c = cv2.resize(
+                c, None, fx=settings.crop_scale, fy=settings.crop_scale, interpolation=cv2.INTER_CUBIC
+            )
+        crops.append(c)
+    read = engine.read_crops(crops, lang="chi_sim", psm=6)
+    labelled = [
+        OcrLine(
+            _CROP_LABEL[k] + ln.text.replace("\n", "\n" if k == "address" else ""), ln.confidence, regions[k]
+        )
+        for k, ln in zip(keys, read, strict=True)
+    ]
+    return sparse, labelled, regions
+
+
+def _read_by_layout(
+    card: np.ndarray, report: GeometryReport, hint: str | None, engine: OcrEngine
+) -> tuple[np.ndarray, GeometryReport, list[OcrLine], list[OcrLine], dict[str, Box]]:
+    """A layout engine's way: one pass over the whole card, each line assigned to its field by where
+    it sits; a value the detector missed (a lone one-stroke character such as 回) is read from its
+    crop. When the number band did not settle the orientation, the whole reading does: the number
+    belongs at the bottom of the card."""
+    lines = engine.read_lines(card)
+    if hint is None and number_at_top(lines, card.shape[0]):
+        card = rotate_clockwise(card, 180)
+        lines = engine.read_lines(card)
+        report = replace(
+            report,
+            rotation=(report.rotation + 180) % 360,
+            orientation_by="layout",
+            notes=[*report.notes, "turned by the position of the number"],
+        )
+    regions = value_regions(find_anchors(lines))
+    labelled = labelled_from_layout(lines, regions)
+    have = {_match_label(ln.text)[0] for ln in labelled if _match_label(ln.text) is not None}
+    if _sex_holds_ethnicity(labelled):
+        have.add("ethnicity")
+    missing = [k for k in _CROP_LABEL if k not in have]
+    if missing:
+        read = engine.read_crops([dark_ink(crop(card, regions[k])) for k in missing])
+        labelled += [
+            OcrLine(_CROP_LABEL[k] + ln.text, ln.confidence, regions[k])
+            for k, ln in zip(missing, read, strict=True)
+            if ln.text.strip()
+        ]
+    return card, report, lines, labelled, regions
+
+
+def _sex_holds_ethnicity(labelled: Sequence[OcrLine]) -> bool:
+    return any(_squash(ln.text).startswith("性别") and "民族" in _squash(ln.text)[2:] for ln in labelled)
+
+
+def number_at_top(lines: Sequence[OcrLine], height: int) -> bool:
+    """True when a valid ID number was read in the upper half of the card (it is upside down)."""
+    for ln in lines:
+        if valid_windows(id_chars(normalise_ocr_text(ln.text).upper())):
+            return ln.box[1] + ln.box[3] / 2 < height / 2
+    return False
+
+
+_LAYOUT_KEYS: tuple[str, ...] = ("name", "sex", "ethnicity", "birth", "address", "id_number")
+_LAYOUT_LABEL = {**_CROP_LABEL, "id_number": "公民身份号码"}
+
+
+def labelled_from_layout(lines: Sequence[OcrLine], regions: dict[str, Box]) -> list[OcrLine]:
+    """Whole-card lines regrouped as one labelled line per field ("姓名张三", "住址…\n…").
+
+    A line that starts with a label word belongs to that field (the rest of it is the value); any other
+    line belongs to the field whose value region holds its centre; lines elsewhere (the portrait, the
+    card's printed title) are dropped. A field's lines are joined top to bottom, at the confidence of
+    the least sure of them."""
+    per_key: dict[str, list[_Placed]] = {}
+    for ln in lines:
+        t = _squash(ln.text)
+        if not t:
+            continue
+        x, y, w, h = ln.box
+        match = _match_label(t)
+        if match is not None:
+            per_key.setdefault(match[0], []).append(_Placed(t[match[1] :], ln.confidence, ln.box, True))
+            continue
+        cx, cy = x + w / 2, y + h / 2
+        for key in _LAYOUT_KEYS:
+            rx, ry, rw, rh = regions[key]
+            if rx - 8 <= cx <= rx + rw and ry <= cy <= ry + rh:
+                per_key.setdefault(key, []).append(_Placed(t, ln.confidence, ln.box, False))
+                break
+    out: list[OcrLine] = []
+    for key in _LAYOUT_KEYS:
+        placed = per_key.get(key, [])
+        items = sorted(
+            (p for p in placed if p.text and not _echo(p, placed)), key=lambda p: (p.box[1], p.box[0])
+        )
+        if items:
+            text = "\n".join(p.text for p in items)
+            out.append(OcrLine(_LAYOUT_LABEL[key] + text, min(p.confidence for p in items), regions[key]))
+    return out
+
+
+@dataclass(frozen=True)
+class _Placed:
+    text: str
+    confidence: float
+    box: Box
+    labelled: bool
+
+
+def _centre_y(box: Box) -> float:
+    return box[1] + box[3] / 2
+
+
+def _echo(item: _Placed, same_field: Sequence[_Placed]) -> bool:
+    """A label line's short tail that lies over the start of another line of the same row: the
+    detector's box ran past the label into the value (or the guilloche behind it), and the value is
+    read in full by the other line ("住址人" beside "广西壮族…")."""
+    if not item.labelled or len(item.text) > 2:
+        return False
+    x, _y, w, h = item.box
+    return any(
+        other is not item and other.box[0] < x + w and abs(_centre_y(other.box) - _centre_y(item.box)) < h / 2
+        for other in same_field
     )
 
 

@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 
 from documents.geometry import orient_page
-from documents.ocr.engines import OcrEngine, OcrLine
+from documents.ocr.config import load_ocr_settings
+from documents.ocr.engines import OcrEngine, OcrLine, dark_ink, merge_rows
 from documents.pdf import PdfDocument
 
 logger = logging.getLogger(__name__)
@@ -43,13 +44,28 @@ def lines_from_image(
     """OCR lines of one page or certificate image, after turning it upright."""
     img = bgr
     if orient:
-        img, _report = orient_page(bgr, engine=engine)
-    h = img.shape[0]
-    if h < MIN_TEXT_PAGE_HEIGHT:
-        scale = MIN_TEXT_PAGE_HEIGHT / h
-        img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        # Orientation by the configured orientation engine (tesseract): a layout engine such as RapidOCR
+        # turns every text line upright by itself, so it cannot tell which way up the page is.
+        img, _report = orient_page(bgr, engine=load_ocr_settings().orientation())
+    if engine.reads_layout:
+        # RapidOCR: no upscale (its detector scales the page itself; a 3× page made it read two labels
+        # stacked in one column as one vertical line "姓性"); coloured print faded (a red seal over the
+        # issuer's line hid it from the detector); boxes of one row joined, as tesseract reports rows.
+        lines = merge_rows(engine.read_lines(dark_ink(img), lang="chi_sim"))
+    else:
+        # Tesseract reads small CJK glyphs poorly; its page segmentation was tuned on the colour page.
+        h = img.shape[0]
+        if h < MIN_TEXT_PAGE_HEIGHT:
+            img = cv2.resize(
+                img,
+                None,
+                fx=MIN_TEXT_PAGE_HEIGHT / h,
+                fy=MIN_TEXT_PAGE_HEIGHT / h,
+                interpolation=cv2.INTER_CUBIC,
+            )
+        lines = engine.read_lines(img, lang="chi_sim")
     out: list[TextLine] = []
-    for line in engine.read_lines(img, lang="chi_sim"):
+    for line in lines:
         for part in line.text.split("\n"):
             if part.strip():
                 out.append(TextLine(part, line.confidence, page))
