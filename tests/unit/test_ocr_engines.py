@@ -20,7 +20,6 @@ from documents.ocr.config import OcrSettings
 from documents.ocr.engines import (
     EngineUnavailable,
     OcrLine,
-    RapidOcrEngine,
     _Word,
     get_engine,
     join_words,
@@ -70,16 +69,17 @@ def test_stacked_crops_split_back_to_their_owners() -> None:
     assert 0.5 < out[1].confidence < 0.9
 
 
-def test_rapidocr_is_cleanly_unavailable_without_its_package() -> None:
-    if RapidOcrEngine.available():
-        pytest.skip("rapidocr is installed here")
-    with pytest.raises(EngineUnavailable, match="rapidocr-onnxruntime"):
-        get_engine("rapidocr")
+def test_an_engine_that_cannot_run_here_is_refused_and_the_default_reads_instead() -> None:
     with pytest.raises(EngineUnavailable, match="unknown"):
         get_engine("nope")
+    s = OcrSettings(default_engine="tesseract", engines={"id_front": "nope"})
+    assert s.engine("id_front").name == "tesseract"
+    # The default itself is not replaced by anything: a machine without it cannot read.
+    with pytest.raises(EngineUnavailable):
+        OcrSettings(default_engine="nope").engine("id_front")
 
 
-def test_engine_choice_per_kind_and_field_falls_back_to_default() -> None:
+def test_engine_choice_per_kind_and_field() -> None:
     s = OcrSettings(
         default_engine="tesseract",
         engines={"id_front": "rapidocr"},
@@ -88,8 +88,9 @@ def test_engine_choice_per_kind_and_field_falls_back_to_default() -> None:
     assert s.engine_for("id_front") == "rapidocr"
     assert s.engine_for("id_front", "id_number") == "tesseract"
     assert s.engine_for("lease_contract") == "tesseract"
-    if not RapidOcrEngine.available():
-        assert s.engine("id_front").name == "tesseract"
+    # make installs RapidOCR: the configured engine is the one that reads, not a fallback.
+    assert s.engine("id_front").name == "rapidocr" and s.engine("id_front").reads_layout
+    assert s.orientation().name == "tesseract" and not s.orientation().reads_layout
 
 
 # ----------------------------------------------------------------------------- ID numbers
