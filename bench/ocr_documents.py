@@ -4,7 +4,7 @@
 
 For every template and condition it renders ≥ n fresh sample-city documents, reads them the way
 the pipeline does (documents.pdf.read_pdf → lines_from_pdf, or lines_from_image on the decoded
-image, both with tesseract), extracts the fields and compares each with what was rendered.
+image, with the engine given by --engine, default tesseract), extracts the fields and compares each with what was rendered.
 Prints a table and writes bench/results/ocr_documents.md: per-field exact-match %, all-fields %,
 and ms per document (reading + OCR + extraction).
 
@@ -485,8 +485,8 @@ def main() -> None:
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
-        "# Field extraction from non-ID documents (tesseract)\n\n"
-        f"`.venv/bin/python bench/ocr_documents.py --n {args.n} --seed {args.seed}` — "
+        f"# Field extraction from non-ID documents ({args.engine})\n\n"
+        f"`.venv/bin/python bench/ocr_documents.py --engine {args.engine} --n {args.n} --seed {args.seed}` — "
         f"{date.today().isoformat()}; ms/doc covers PDF reading or image decoding, orientation, OCR and "
         "extraction (not rendering).\n\n" + table + "\n",
         encoding="utf-8",
