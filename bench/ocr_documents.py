@@ -4,7 +4,8 @@
 
 For every template and condition it renders ≥ n fresh sample-city documents, reads them the way
 the pipeline does (documents.pdf.read_pdf → lines_from_pdf, or lines_from_image on the decoded
-image, with the engine given by --engine, default tesseract), extracts the fields and compares each with what was rendered.
+image, with the engine given by --engine, default tesseract), extracts the fields and compares
+each with what was rendered.
 Prints a table and writes bench/results/ocr_documents.md: per-field exact-match %, all-fields %,
 and ms per document (reading + OCR + extraction).
 
