@@ -33,7 +33,7 @@ from rapidfuzz import fuzz
 
 from documents.geometry import CARD_H, CARD_W, GeometryReport, prepare_id_card, rotate_clockwise
 from documents.ocr.config import OcrSettings, load_ocr_settings
-from documents.ocr.engines import Box, OcrEngine, OcrLine, dark_ink, flatten_illumination, is_cjk
+from documents.ocr.engines import Box, OcrEngine, OcrLine, centre_y, dark_ink, flatten_illumination, is_cjk
 from documents.ocr.idnumber import id_chars, is_valid_id_number, single_corrections, valid_windows
 from documents.ocr.variants import read_line_variants
 from documents.problems import DocumentProblem
@@ -561,10 +561,12 @@ def _read_by_layout(
             notes=[*report.notes, "turned by the position of the number"],
         )
     regions = value_regions(find_anchors(lines))
-    labelled = labelled_from_layout(lines, regions)
-    have = {_match_label(ln.text)[0] for ln in labelled if _match_label(ln.text) is not None}
-    if _sex_holds_ethnicity(labelled):
+    by_field = labelled_from_layout(lines, regions)
+    have = set(by_field)
+    # 民族 often shares the sex line ("性别女民族汉"): its value was read there.
+    if "sex" in by_field and "民族" in _squash(by_field["sex"].text)[2:]:
         have.add("ethnicity")
+    labelled = list(by_field.values())
     missing = [k for k in _CROP_LABEL if k not in have]
     if missing:
         read = engine.read_crops([dark_ink(crop(card, regions[k])) for k in missing])
@@ -576,24 +578,17 @@ def _read_by_layout(
     return card, report, lines, labelled, regions
 
 
-def _sex_holds_ethnicity(labelled: Sequence[OcrLine]) -> bool:
-    return any(_squash(ln.text).startswith("性别") and "民族" in _squash(ln.text)[2:] for ln in labelled)
-
-
 def number_at_top(lines: Sequence[OcrLine], height: int) -> bool:
     """True when a valid ID number was read in the upper half of the card (it is upside down)."""
     for ln in lines:
         if valid_windows(id_chars(normalise_ocr_text(ln.text).upper())):
-            return ln.box[1] + ln.box[3] / 2 < height / 2
+            return centre_y(ln.box) < height / 2
     return False
 
 
-_LAYOUT_KEYS: tuple[str, ...] = ("name", "sex", "ethnicity", "birth", "address", "id_number")
-_LAYOUT_LABEL = {**_CROP_LABEL, "id_number": "公民身份号码"}
-
-
-def labelled_from_layout(lines: Sequence[OcrLine], regions: dict[str, Box]) -> list[OcrLine]:
-    """Whole-card lines regrouped as one labelled line per field ("姓名张三", "住址…\n…").
+def labelled_from_layout(lines: Sequence[OcrLine], regions: dict[str, Box]) -> dict[str, OcrLine]:
+    """Whole-card lines regrouped as one labelled line per field ("姓名张三", "住址…\n…"), by field
+    key (LABELS' keys, in card order; a field with nothing read is absent).
 
     A line that starts with a label word belongs to that field (the rest of it is the value); any other
     line belongs to the field whose value region holds its centre; lines elsewhere (the portrait, the
@@ -604,26 +599,25 @@ def labelled_from_layout(lines: Sequence[OcrLine], regions: dict[str, Box]) -> l
         t = _squash(ln.text)
         if not t:
             continue
-        x, y, w, h = ln.box
         match = _match_label(t)
         if match is not None:
             per_key.setdefault(match[0], []).append(_Placed(t[match[1] :], ln.confidence, ln.box, True))
             continue
-        cx, cy = x + w / 2, y + h / 2
-        for key in _LAYOUT_KEYS:
+        cx, cy = ln.box[0] + ln.box[2] / 2, centre_y(ln.box)
+        for key in LABELS:
             rx, ry, rw, rh = regions[key]
             if rx - 8 <= cx <= rx + rw and ry <= cy <= ry + rh:
                 per_key.setdefault(key, []).append(_Placed(t, ln.confidence, ln.box, False))
                 break
-    out: list[OcrLine] = []
-    for key in _LAYOUT_KEYS:
+    out: dict[str, OcrLine] = {}
+    for key in LABELS:
         placed = per_key.get(key, [])
         items = sorted(
             (p for p in placed if p.text and not _echo(p, placed)), key=lambda p: (p.box[1], p.box[0])
         )
         if items:
             text = "\n".join(p.text for p in items)
-            out.append(OcrLine(_LAYOUT_LABEL[key] + text, min(p.confidence for p in items), regions[key]))
+            out[key] = OcrLine(LABELS[key][0] + text, min(p.confidence for p in items), regions[key])
     return out
 
 
@@ -635,10 +629,6 @@ class _Placed:
     labelled: bool
 
 
-def _centre_y(box: Box) -> float:
-    return box[1] + box[3] / 2
-
-
 def _echo(item: _Placed, same_field: Sequence[_Placed]) -> bool:
     """A label line's short tail that lies over the start of another line of the same row: the
     detector's box ran past the label into the value (or the guilloche behind it), and the value is
@@ -647,7 +637,7 @@ def _echo(item: _Placed, same_field: Sequence[_Placed]) -> bool:
         return False
     x, _y, w, h = item.box
     return any(
-        other is not item and other.box[0] < x + w and abs(_centre_y(other.box) - _centre_y(item.box)) < h / 2
+        other is not item and other.box[0] < x + w and abs(centre_y(other.box) - centre_y(item.box)) < h / 2
         for other in same_field
     )
 

@@ -162,14 +162,19 @@ def _group_lines(words: list[_Word]) -> list[OcrLine]:
     return sorted(lines, key=lambda ln: (ln.box[1], ln.box[0]))
 
 
+def centre_y(box: Box) -> float:
+    """The vertical centre of a box: rows and fields are told apart by it."""
+    return box[1] + box[3] / 2
+
+
 def reading_order(lines: list[OcrLine]) -> list[OcrLine]:
     """Lines top to bottom by rows, left to right within a row.
 
     Sorting by the top edge alone interleaves a row whose boxes differ by a pixel ("名杨莉" before
     "姓"): a line joins the current row when its vertical centre lies inside the row's first box."""
     rows: list[list[OcrLine]] = []
-    for ln in sorted(lines, key=lambda ln: ln.box[1] + ln.box[3] / 2):
-        cy = ln.box[1] + ln.box[3] / 2
+    for ln in sorted(lines, key=lambda ln: centre_y(ln.box)):
+        cy = centre_y(ln.box)
         if rows and rows[-1][0].box[1] <= cy <= rows[-1][0].box[1] + rows[-1][0].box[3]:
             rows[-1].append(ln)
         else:
@@ -205,8 +210,8 @@ def merge_rows(lines: list[OcrLine], *, max_gap_heights: float = 3.0) -> list[Oc
         if out:
             prev = out[-1]
             px, py, pw, ph = prev.box
-            x, y, _w, h = ln.box
-            same_row = py <= y + h / 2 <= py + ph
+            x, _y, _w, h = ln.box
+            same_row = py <= centre_y(ln.box) <= py + ph
             gap = x - (px + pw)
             if same_row and -h <= gap <= max_gap_heights * max(ph, h):
                 n_prev, n = max(1, len(prev.text)), max(1, len(ln.text))

@@ -79,13 +79,13 @@ def _card_lines() -> list[OcrLine]:
 def test_layout_lines_are_assigned_to_their_fields() -> None:
     lines = _card_lines()
     regions = value_regions(find_anchors(lines))
-    labelled = {ln.text[:2]: ln for ln in labelled_from_layout(lines, regions)}
-    assert labelled["姓名"].text == "姓名龙或颖"
-    assert labelled["性别"].text == "性别女"
+    labelled = labelled_from_layout(lines, regions)
+    assert labelled["name"].text == "姓名龙或颖"
+    assert labelled["sex"].text == "性别女"
     # The echo "人" under the address's first line is dropped; the portrait's "王用" goes nowhere.
-    assert labelled["住址"].text == "住址四川省阿坝藏族羌族自治州理\n县杂谷脑镇河坝街\n9号"
-    assert labelled["住址"].confidence == 0.98
-    assert "民族" not in labelled  # the label alone: its value is read from its crop by the caller
+    assert labelled["address"].text == "住址四川省阿坝藏族羌族自治州理\n县杂谷脑镇河坝街\n9号"
+    assert labelled["address"].confidence == 0.98
+    assert "ethnicity" not in labelled  # the label alone: its value is read from its crop by the caller
     assert not any("王用" in ln.text for ln in labelled.values())
     facts = parse_id_front([*labelled.values()]).facts
     assert facts.name is not None and facts.name.value == "龙或颖"
