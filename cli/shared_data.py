@@ -109,7 +109,7 @@ def lookup(id_number: Annotated[str, typer.Argument(help="公民身份号码 ID 
         raise typer.Exit(code=1) from None
     console.print(f"[bold]{mask_id_number(id_number.strip().upper())}[/bold]")
     hukou = data.hukou(id_number)
-    console.print(f"户籍 hukou: {hukou.hukou_city_code if hukou else '—'}")
+    console.print(f"户籍 hukou: {', '.join(h.hukou_city_code for h in hukou) or '—'}")
 
     regs = Table("居住登记 registration", "姓名 name", "地址 address", "区 district", "登记 on", "注销 off")
     for r in data.registrations(id_number):

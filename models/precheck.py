@@ -19,6 +19,8 @@ from models.checks.periods import months_back, shift_month
 from models.checks.requirements import Requirements, load_requirements
 from models.checks.residence import active_registrations
 from models.checks.result import CheckOutcome
+from models.checks.study import current_enrollments
+from models.feed_vocabulary import FeedVocabulary
 from models.masking import mask_address, mask_id_number, mask_name
 from models.package import Basis, BusinessType
 from models.reasons import ReasonCode
@@ -114,7 +116,7 @@ def _met_on(outcome: CheckOutcome, data: ApplicantData, today: date, policy: Pol
     return None
 
 
-def _prefill(data: ApplicantData, today: date, enrolled: frozenset[str]) -> dict[str, Any]:
+def _prefill(data: ApplicantData, today: date, feed: FeedVocabulary) -> dict[str, Any]:
     active = active_registrations(data.registrations, today)
     current_leases = [x for x in data.leases if x.start_on <= today <= x.end_on]
     paid = sorted((m for m in data.insurance if m.paid), key=lambda m: m.month)
@@ -126,7 +128,7 @@ def _prefill(data: ApplicantData, today: date, enrolled: frozenset[str]) -> dict
         "employer_name": employer.name if employer else None,
         "employer_uscc": employer.uscc if employer else None,
         "lease_address": mask_address(current_leases[0].address) if current_leases else None,
-        "school": next((e.school for e in data.enrollments if e.status.strip() in enrolled), None),
+        "school": next((e.school for e in current_enrollments(data.enrollments, feed)), None),
     }
 
 
@@ -169,7 +171,7 @@ def precheck(
             policy.outcome_of(outcome.reason) == "rejected" or outcome.reason is ReasonCode.ID_NUMBER_INVALID
         )
         (blockers if hard else warnings).append(condition)
-    prefill = _prefill(data, today, requirements.enrolled_statuses)
+    prefill = _prefill(data, today, requirements.feed)
     period = residence_period(
         data.registrations, data.permits, today, window_days=policy.endorsement_window_days
     )

@@ -26,7 +26,7 @@ class InsuranceMonth:
     id_number: str
     employer_uscc: str
     month: str  # YYYY-MM
-    paid: bool
+    paid: bool | None  # None: the feed's word for it is unknown (accepted at import), neither paid nor not
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ order; models/decision.py turns the outcomes into the case's automated outcome.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date
 
 from stdnum.cn import ric
@@ -38,14 +38,13 @@ from models.checks.permits import (
     check_endorsement_window,
     check_no_valid_permit,
     check_permit_held,
-    permits_with_status,
+    permits_meaning,
 )
 from models.checks.requirements import Requirements, load_requirements
 from models.checks.residence import check_residence_period, check_residence_registered
 from models.checks.result import CheckOutcome
 from models.checks.study import check_enrollment
 from models.package import ApplicationPackage, Basis, BusinessType, DocumentKind
-from models.records import HukouRecord
 
 __all__ = [
     "ApplicantData",
@@ -59,14 +58,6 @@ __all__ = [
     "load_requirements",
     "run_checks",
 ]
-
-
-def _hukou_rows(found: HukouRecord | Sequence[HukouRecord] | None) -> tuple[HukouRecord, ...]:
-    if found is None:
-        return ()
-    if isinstance(found, HukouRecord):
-        return (found,)
-    return tuple(found)
 
 
 def _fact_values(facts: DocumentFacts | None, *keys: tuple[str, str]) -> list[str]:
@@ -114,7 +105,7 @@ def gather_by_id(
         leases=tuple(shared.leases_of_tenant(id_number)),
         properties=tuple(shared.properties_of_owner(id_number)),
         enrollments=tuple(shared.enrollments(id_number)),
-        hukou=_hukou_rows(shared.hukou(id_number)),
+        hukou=tuple(shared.hukou(id_number)),
         permits=tuple(shared.permits(id_number)),
         businesses={uscc: shared.business(uscc) for uscc in sorted(usccs)},
         lease_by_no={no: shared.lease(no) for no in lease_nos},
@@ -155,8 +146,8 @@ def data_checks(
     """
     conf = requirements.ocr_min_confidence
     present = None if documents_present is None else set(documents_present)
-    outcomes = [check_local_hukou(data.hukou, data.id_number, requirements.local_hukou_city_codes)]
-    permit_status = requirements.permit_status
+    feed = requirements.feed
+    outcomes = [check_local_hukou(data.hukou, data.id_number, feed)]
 
     if business_type is BusinessType.APPLY:
         outcomes.append(
@@ -167,24 +158,23 @@ def data_checks(
                 declared_address=declared_address,
             )
         )
-        outcomes.append(check_no_valid_permit(data.permits, permit_status.valid))
+        outcomes.append(check_no_valid_permit(data.permits, feed))
         if basis is Basis.EMPLOYMENT:
             outcomes.append(
                 check_social_insurance(data.insurance, today, required=policy.min_social_insurance_months)
             )
             uscc, source = _employer(data, facts, conf)
             business = data.businesses.get(uscc) if uscc else None
-            outcomes.append(check_employer_business(uscc, source, business, requirements.business_status))
+            outcomes.append(check_employer_business(uscc, source, business, feed))
         elif basis is Basis.RESIDENCE:
             outcomes += _residence_proof_checks(data, facts, present, declared_address, today, conf)
         elif basis is Basis.STUDY:
             school = trusted_str(facts, "enrollment", "school", conf)
-            outcomes.append(check_enrollment(data.enrollments, requirements.enrolled_statuses, school))
+            outcomes.append(check_enrollment(data.enrollments, feed, school))
         return outcomes
 
-    statuses = permit_status.endorsable if business_type is BusinessType.ENDORSE else permit_status.valid
-    outcomes.append(check_permit_held(data.permits, statuses, business_type.value))
-    held = permits_with_status(data.permits, statuses)
+    outcomes.append(check_permit_held(data.permits, feed, business_type.value))
+    held = permits_meaning(data.permits, feed, feed.checks.permit_held.get(business_type.value, frozenset()))
     if business_type is BusinessType.ENDORSE:
         outcomes.append(check_residence_registered(data.registrations, today, declared_address))
         outcomes.append(

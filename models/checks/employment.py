@@ -8,8 +8,8 @@ from datetime import date
 from stdnum.cn import uscc as uscc_number
 
 from models.checks.periods import months_back
-from models.checks.requirements import BusinessStatuses
-from models.checks.result import CheckOutcome, failed, not_evaluated, passed
+from models.checks.result import CheckOutcome, failed, not_evaluated, passed, unrecognised
+from models.feed_vocabulary import FeedVocabulary
 from models.reasons import ReasonCode
 from models.records import BusinessRecord, InsuranceMonth
 
@@ -30,16 +30,26 @@ def check_social_insurance(
     in_window = [m for m in months if m.month in window]
     paid = {m.month for m in in_window if m.paid}
     on_record = {m.month for m in in_window}
+    unknown = {m.month for m in in_window if m.paid is None} - paid
     evidence = {
         "window": [window[0], window[-1]],
         "paid_months": sorted(paid),
-        "unpaid_months": sorted(on_record - paid),
+        "unpaid_months": sorted(on_record - paid - unknown),
         "missing_months": [m for m in window if m not in on_record],
         "latest_month_on_record": max((m.month for m in months), default=None),
     }
     if not in_window:
         return failed(check, ReasonCode.NO_SOCIAL_INSURANCE, **evidence)
     gaps = [m for m in window if m not in paid]
+    if any(m in unknown for m in gaps):
+        # The feed's word for "paid" was not understood for a month the decision turns on.
+        return unrecognised(
+            check,
+            "social_insurance.paid",
+            ["未识别的缴费标记 unrecognised"],
+            unknown_months=sorted(unknown),
+            **evidence,
+        )
     if gaps:
         return failed(
             check,
@@ -66,15 +76,15 @@ def check_employer_business(
     uscc: str | None,
     source: str,
     business: BusinessRecord | None,
-    statuses: BusinessStatuses,
+    feed: FeedVocabulary,
 ) -> CheckOutcome:
     """BUSINESS_NOT_FOUND / BUSINESS_INACTIVE: the employer's USCC is in the registry and active.
 
     `source` says where the USCC came from (labor_contract, business_license, social_insurance).
     A code that fails the GB 32100-2015 check character cannot be in the registry: BUSINESS_NOT_FOUND
     (review) with `uscc_valid: false`, since it is usually a misread or a typo on the contract. A
-    status in neither vocabulary list (停业, 歇业, a new term in the feed) is also left to a reviewer
-    (BUSINESS_NOT_FOUND with `status_recognised: false`) rather than rejected.
+    status that means neither active nor inactive (停业, 歇业) or that the vocabulary does not know (a
+    new term in the feed) leaves the check unevaluated: a reviewer decides, never a rejection.
     USCCs and business names are public registry data, so they are not masked.
     """
     check = "employer_business"
@@ -89,8 +99,11 @@ def check_employer_business(
         return failed(check, ReasonCode.BUSINESS_NOT_FOUND, **evidence)
     status = business.status.strip()
     evidence |= {"name": business.name, "status": status}
-    if status in statuses.inactive:
+    meaning = feed.column("business_registry.status").meaning(status)
+    if meaning in feed.checks.business_inactive:
         return failed(check, ReasonCode.BUSINESS_INACTIVE, **evidence)
-    if status not in statuses.active:
-        return failed(check, ReasonCode.BUSINESS_NOT_FOUND, status_recognised=False, **evidence)
+    if meaning not in feed.checks.business_active:
+        return unrecognised(
+            check, "business_registry.status", [status], status_recognised=meaning is not None, **evidence
+        )
     return passed(check, "用人单位登记状态正常。", "Employer is registered and active.", **evidence)

@@ -11,7 +11,8 @@ from rapidfuzz import fuzz
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent, ValidationError
 
-from models.checks.result import CheckOutcome, failed, not_evaluated, passed
+from models.checks.result import CheckOutcome, failed, not_evaluated, passed, unrecognised
+from models.feed_vocabulary import FeedVocabulary
 from models.masking import mask_id_number, mask_name
 from models.reasons import ReasonCode
 from models.records import HukouRecord
@@ -164,23 +165,35 @@ def check_id_card_validity(valid_until: date | None, read: bool, today: date) ->
     return passed(check, "身份证在有效期内。", "ID card is within its validity period.", **evidence)
 
 
-def check_local_hukou(
-    hukou: Sequence[HukouRecord], id_number: str, local_codes: Iterable[str]
-) -> CheckOutcome:
-    """LOCAL_HUKOU: the applicant's household registration is not in Chengdu (hukou_city_code 5101).
+def check_local_hukou(hukou: Sequence[HukouRecord], id_number: str, feed: FeedVocabulary) -> CheckOutcome:
+    """LOCAL_HUKOU: the applicant's household registration is in Chengdu (hukou_city_code 5101, in
+    any form the feeds use: 5101, 510100, a district code 510107, a retired one 512081).
 
     Only the hukou table decides. The ID number's region code is where the number was first issued
     (usually the birthplace) and never changes when the hukou moves, so falling back to it would reject
     everyone born in Chengdu who has since moved their hukou away. When the table is silent the check
-    passes with `hukou_record: false` in the evidence, for the reviewer to see.
+    passes with `hukou_record: false` in the evidence, for the reviewer to see. A code that is no known
+    GB/T 2260 code cannot say whether the hukou is local: a reviewer decides (never a silent pass).
     """
     check = "local_hukou"
-    local = set(local_codes)
-    codes = sorted({r.hukou_city_code.strip() for r in hukou})
-    evidence = {"hukou_city_codes": codes, "hukou_record": bool(codes), "id_region": id_number[:4]}
-    if any(code in local for code in codes):
+    raw = sorted({r.hukou_city_code.strip() for r in hukou})
+    cities = {code: feed.hukou_city(code) for code in raw}
+    evidence = {
+        "hukou_city_codes": raw,
+        "hukou_cities": sorted({c for c in cities.values() if c is not None}),
+        "hukou_record": bool(raw),
+        "id_region": id_number[:4],
+    }
+    unknown = [code for code, city in cities.items() if city is None]
+    local = {feed.is_local_hukou(city) for city in cities.values() if city is not None}
+    if local == {True, False}:
+        # Two rows disagree (a move not yet reconciled in the register): a person decides, not row order.
+        return not_evaluated(check, "hukou.hukou_city_code consistent", conflicting=True, **evidence)
+    if True in local:
         return failed(check, ReasonCode.LOCAL_HUKOU, **evidence)
-    if not codes:
+    if unknown:
+        return unrecognised(check, "hukou.hukou_city_code", unknown, **evidence)
+    if not raw:
         return passed(
             check,
             "未查询到户籍记录，按非本市户籍处理。",

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from models.checks.periods import add_years
-from models.checks.result import CheckOutcome, failed, not_evaluated, passed
+from models.checks.result import CheckOutcome, failed, not_evaluated, passed, unrecognised
+from models.feed_vocabulary import FeedVocabulary
 from models.masking import mask_id_number
 from models.reasons import ReasonCode
 from models.records import PermitRecord
@@ -19,16 +20,33 @@ def mask_permit_no(permit_no: str) -> str:
     return mask_id_number(permit_no)
 
 
-def permits_with_status(permits: Sequence[PermitRecord], statuses: Iterable[str]) -> list[PermitRecord]:
-    """The permits whose status is one of `statuses`, latest issued first."""
-    wanted = set(statuses)
-    return sorted((p for p in permits if p.status.strip() in wanted), key=lambda p: p.issued_on, reverse=True)
+PERMIT_STATUS = "permits.status"
 
 
-def check_no_valid_permit(permits: Sequence[PermitRecord], valid_statuses: Iterable[str]) -> CheckOutcome:
-    """ALREADY_HOLDS_PERMIT: a first application (申领) while a valid (有效) permit exists."""
+def permits_meaning(
+    permits: Sequence[PermitRecord], feed: FeedVocabulary, meanings: Iterable[str]
+) -> list[PermitRecord]:
+    """The permits whose status means one of `meanings` (valid, lapsed, …), latest issued first."""
+    wanted = set(meanings)
+    vocabulary = feed.column(PERMIT_STATUS)
+    return sorted(
+        (p for p in permits if vocabulary.meaning(p.status) in wanted),
+        key=lambda p: p.issued_on,
+        reverse=True,
+    )
+
+
+def unknown_statuses(statuses: Iterable[str], feed: FeedVocabulary, column: str) -> list[str]:
+    """The status words of `column` that the vocabulary does not know (sorted, distinct)."""
+    vocabulary = feed.column(column)
+    return sorted({s.strip() for s in statuses if vocabulary.meaning(s) is None})
+
+
+def check_no_valid_permit(permits: Sequence[PermitRecord], feed: FeedVocabulary) -> CheckOutcome:
+    """ALREADY_HOLDS_PERMIT: a first application (申领) while a valid (有效) permit exists. A permit whose
+    status the vocabulary does not know might be valid: a reviewer decides."""
     check = "no_valid_permit"
-    valid = permits_with_status(permits, valid_statuses)
+    valid = permits_meaning(permits, feed, feed.checks.permit_blocks_application)
     if valid:
         permit = valid[0]
         return failed(
@@ -38,33 +56,36 @@ def check_no_valid_permit(permits: Sequence[PermitRecord], valid_statuses: Itera
             issued_on=permit.issued_on.isoformat(),
             status=permit.status,
         )
-    return passed(
-        check,
-        "未持有有效居住证。",
-        "No valid permit held.",
-        permits_on_record=len(permits),
-        statuses_on_record=sorted({p.status.strip() for p in permits}),
-    )
+    evidence = {
+        "permits_on_record": len(permits),
+        "statuses_on_record": sorted({p.status.strip() for p in permits}),
+    }
+    unknown = unknown_statuses((p.status for p in permits), feed, PERMIT_STATUS)
+    if unknown:
+        return unrecognised(check, PERMIT_STATUS, unknown, **evidence)
+    return passed(check, "未持有有效居住证。", "No valid permit held.", **evidence)
 
 
-def check_permit_held(
-    permits: Sequence[PermitRecord], statuses: Iterable[str], business: str
-) -> CheckOutcome:
-    """PERMIT_NOT_FOUND: endorse/change/reissue need a permit with one of `statuses`.
+def check_permit_held(permits: Sequence[PermitRecord], feed: FeedVocabulary, business: str) -> CheckOutcome:
+    """PERMIT_NOT_FOUND: endorse/change/reissue need a permit whose status counts for the business
+    (config/shared_data.yaml `permit_held`).
 
-    For endorsement the config admits a lapsed (过期) permit too — late endorsement restores it — while
-    change and reissue need a valid (有效) one; cancelled (注销) never counts.
+    For endorsement a lapsed (过期) permit counts too — late endorsement restores it — while change and
+    reissue need a valid (有效) one; cancelled (注销) never counts. A status the vocabulary does not know
+    might count: a reviewer decides rather than the applicant being turned away.
     """
     check = "permit_held"
-    held = permits_with_status(permits, statuses)
+    held = permits_meaning(permits, feed, feed.checks.permit_held.get(business, frozenset()))
     if not held:
-        return failed(
-            check,
-            ReasonCode.PERMIT_NOT_FOUND,
-            business=business,
-            permits_on_record=len(permits),
-            statuses_on_record=sorted({p.status.strip() for p in permits}),
-        )
+        evidence = {
+            "business": business,
+            "permits_on_record": len(permits),
+            "statuses_on_record": sorted({p.status.strip() for p in permits}),
+        }
+        unknown = unknown_statuses((p.status for p in permits), feed, PERMIT_STATUS)
+        if unknown:
+            return unrecognised(check, PERMIT_STATUS, unknown, **evidence)
+        return failed(check, ReasonCode.PERMIT_NOT_FOUND, **evidence)
     permit = held[0]
     return passed(
         check,

@@ -1,5 +1,5 @@
-"""What the checks need: required documents per business type and basis, OCR thresholds, and the
-status vocabularies of the shared-data tables (config/documents.yaml)."""
+"""What the checks need: required documents per business type and basis and OCR thresholds
+(config/documents.yaml), with the shared-data feeds' vocabulary (config/shared_data.yaml)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.checks.facts import SECTION_MODEL
+from models.feed_vocabulary import FeedVocabulary, load_feed_vocabulary
 from models.package import Basis, BusinessType, DocumentKind
 
 DOCUMENTS_YAML = Path(__file__).resolve().parents[2] / "config" / "documents.yaml"
@@ -42,25 +43,6 @@ def _group(item: Any) -> DocumentGroup:
     raise ValueError(f"a requirement is a document kind or {{one_of: [...]}}, not {item!r}")
 
 
-class BusinessStatuses(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    active: frozenset[str]
-    inactive: frozenset[str]
-
-    @model_validator(mode="after")
-    def _disjoint(self) -> BusinessStatuses:
-        both = self.active & self.inactive
-        if both:
-            raise ValueError(f"business status both active and inactive: {sorted(both)}")
-        return self
-
-
-class PermitStatuses(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    valid: frozenset[str]
-    endorsable: frozenset[str]
-
-
 class Requirements(BaseModel):
     """config/documents.yaml, typed."""
 
@@ -72,10 +54,8 @@ class Requirements(BaseModel):
     reissue: tuple[DocumentGroup, ...]
     ocr_min_confidence: float = Field(gt=0.0, le=1.0)
     ocr_required_fields: dict[str, tuple[str, ...]]
-    business_status: BusinessStatuses
-    permit_status: PermitStatuses
-    enrolled_statuses: frozenset[str]
-    local_hukou_city_codes: frozenset[str]
+    # The feeds' codes and status words and what they mean to the checks (config/shared_data.yaml).
+    feed: FeedVocabulary
 
     @field_validator("apply")
     @classmethod
@@ -109,8 +89,9 @@ class Requirements(BaseModel):
         return self.all_cases + extra
 
 
-def requirements_from_mapping(data: dict[str, Any]) -> Requirements:
-    """Build Requirements from the YAML's mapping (raises ValueError / ValidationError)."""
+def requirements_from_mapping(data: dict[str, Any], feed: FeedVocabulary | None = None) -> Requirements:
+    """Build Requirements from the YAML's mapping (raises ValueError / ValidationError); `feed` None
+    loads config/shared_data.yaml."""
     required = dict(data.get("required") or {})
     apply = required.get("apply") or {}
     return Requirements(
@@ -121,10 +102,7 @@ def requirements_from_mapping(data: dict[str, Any]) -> Requirements:
         reissue=tuple(_group(i) for i in required.get("reissue") or ()),
         ocr_min_confidence=data["ocr_min_confidence"],
         ocr_required_fields={k: tuple(v) for k, v in (data.get("ocr_required_fields") or {}).items()},
-        business_status=data["business_status"],
-        permit_status=data["permit_status"],
-        enrolled_statuses=frozenset(data["enrolled_statuses"]),
-        local_hukou_city_codes=frozenset(str(c) for c in data["local_hukou_city_codes"]),
+        feed=feed if feed is not None else load_feed_vocabulary(),
     )
 
 

@@ -86,3 +86,19 @@ def not_evaluated(check: str, missing: str, **evidence: Any) -> CheckOutcome:
         en=f"Not evaluated: {missing} not available.",
         evaluated=False,
     )
+
+
+def unrecognised(check: str, column: str, values: list[str], **evidence: Any) -> CheckOutcome:
+    """The check could not decide because the shared data holds a value the rules do not know (a new
+    status word, a code of another form): a reviewer decides, with the value shown. Feed codes and
+    status words are registry vocabulary, not personal data."""
+    shown = "、".join(values)
+    return CheckOutcome(
+        check=check,
+        passed=True,
+        reason=None,
+        evidence={"missing": f"{column} recognised", "unrecognised": {column: values}, **evidence},
+        zh=f"共享数据的{column}取值「{shown}」不在已知词表中，本项交由人工核实。",
+        en=f"The shared data's {column} holds {shown!r}, which the rules do not know; a reviewer decides.",
+        evaluated=False,
+    )

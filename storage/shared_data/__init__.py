@@ -34,7 +34,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.shared_data.contract import TABLES, ImportReport, SnapshotError, TableReport
+from storage.shared_data.contract import (
+    TABLES,
+    ImportReport,
+    SnapshotError,
+    TableReport,
+    UnknownValue,
+    UnknownValuesError,
+)
 from storage.shared_data.store import (
     SharedData,
     SQLiteSharedData,
@@ -50,6 +57,8 @@ __all__ = [
     "SharedData",
     "SnapshotError",
     "TableReport",
+    "UnknownValue",
+    "UnknownValuesError",
     "default_index_dir",
     "get_shared_data",
     "import_snapshot",
@@ -57,9 +66,11 @@ __all__ = [
 ]
 
 
-def import_snapshot(src: Path, *, index_dir: Path | None = None, force: bool = False) -> ImportReport:
+def import_snapshot(
+    src: Path, *, index_dir: Path | None = None, force: bool = False, accept_unknown: bool = False
+) -> ImportReport:
     """Build (or reuse) the index of snapshot folder `src` — see build.import_snapshot."""
     # Imported here so that importing the package never pulls in pandas.
     from storage.shared_data.build import import_snapshot as build
 
-    return build(src, index_dir=index_dir, force=force)
+    return build(src, index_dir=index_dir, force=force, accept_unknown=accept_unknown)

@@ -19,11 +19,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storage.shared_data.contract import TABLES, ImportReport, SnapshotError, TableReport, TableSpec
+from storage.shared_data.contract import (
+    TABLES,
+    ImportReport,
+    SnapshotError,
+    TableReport,
+    TableSpec,
+    UnknownValue,
+    UnknownValuesError,
+)
 from storage.shared_data.store import (
     INDEX_SQL,
     SCHEMA_SQL,
     STORED_COLUMNS,
+    UNKNOWN_BOOL,
     address_normaliser,
     content_fingerprint,
     index_files,
@@ -43,8 +52,10 @@ ID_PATTERN = r"\d{17}[\dX]"
 # checks can report what the city's data really says.
 USCC_PATTERN = r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}"
 MONTH_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"
-TRUE_WORDS = frozenset({"true", "t", "1", "yes", "y", "是"})
-FALSE_WORDS = frozenset({"false", "f", "0", "no", "n", "否"})
+# Any date form feeds use: 2024-03-01, 2024/3/1, 2024.03.01, 20240301, 2024年3月1日, with or without a
+# time after it (a timestamp column exported as text).
+_DATE_FORMS = r"^(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?(?:[ T].*)?$"
+_MONTH_FORMS = r"^(\d{4})[-/.年]?(\d{1,2})月?$"
 EXAMPLE_ROWS = 5
 INSERT_CHUNK = 200_000
 # Sort key for the physical row order: rows looked up together sit on the same pages.
@@ -60,12 +71,15 @@ CLUSTER_BY = {
 }
 
 
-def import_snapshot(src: Path, *, index_dir: Path | None = None, force: bool = False) -> ImportReport:
+def import_snapshot(
+    src: Path, *, index_dir: Path | None = None, force: bool = False, accept_unknown: bool = False
+) -> ImportReport:
     """Build (or reuse) the index of snapshot folder `src`; returns what was read, kept and rejected.
 
     Reuses the published index when the files' stat fingerprint and content fingerprint both match,
     unless `force`. Builders are serialised by a lock file, so many workers starting on a new snapshot
-    build it once.
+    build it once. A snapshot whose coded columns hold values config/shared_data.yaml does not know is
+    not published (UnknownValuesError, with the report) unless `accept_unknown`.
     """
     src = Path(src)
     if index_dir is None:
@@ -83,7 +97,7 @@ def import_snapshot(src: Path, *, index_dir: Path | None = None, force: bool = F
             if existing is not None and existing.fingerprint == content:
                 existing.rebuilt = False
                 return existing
-        report = _build(src, files, dest, content)
+        report = _build(src, files, dest, content, accept_unknown=accept_unknown)
         _cleanup(index_dir, src, keep=dest)
         return report
 
@@ -120,7 +134,9 @@ def _cleanup(index_dir: Path, src: Path, *, keep: Path) -> None:
         tmp.unlink(missing_ok=True)  # left by a killed build; we hold the build lock
 
 
-def _build(src: Path, files: dict[str, Path], dest: Path, content: str) -> ImportReport:
+def _build(
+    src: Path, files: dict[str, Path], dest: Path, content: str, *, accept_unknown: bool
+) -> ImportReport:
     started = time.perf_counter()
     tmp = dest.parent / f".{dest.stem}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
@@ -153,7 +169,10 @@ def _build(src: Path, files: dict[str, Path], dest: Path, content: str) -> Impor
             index_bytes=0,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             tables=tables,
+            accepted_unknown=bool(accept_unknown and any(t.unknown for t in tables.values())),
         )
+        if report.unknown and not accept_unknown:
+            raise UnknownValuesError(report)
         connection.execute("BEGIN")
         connection.execute("INSERT INTO meta VALUES ('stat_fingerprint', ?)", (stat_fingerprint(src, files),))
         connection.execute("INSERT INTO meta VALUES ('report', ?)", (report.to_json(),))
@@ -187,7 +206,7 @@ def _insert(connection: sqlite3.Connection, table: str, frame: pd.DataFrame) -> 
 
 
 def _column_values(series: pd.Series) -> list[Any]:
-    if series.dtype == bool:
+    if series.dtype == bool or series.dtype.kind == "i":
         return series.tolist()
     return series.to_numpy(dtype=object, na_value=None).tolist()
 
@@ -197,13 +216,14 @@ def _column_values(series: pd.Series) -> list[Any]:
 
 def load_table(spec: TableSpec, path: Path) -> tuple[pd.DataFrame, TableReport]:
     """The table's clean, de-duplicated rows (plus `address_key` where it has an address), sorted by
-    its lookup key, and the report of what was rejected and why."""
+    its lookup key, and the report of what was rejected, normalised and not recognised, and why."""
     import numpy as np
 
     frame, malformed = _read(spec, path)
     n = len(frame)
     rejected = _Rejections(n)
-    frame = _clean_columns(spec, frame, rejected)
+    vocabulary = _Vocabulary(spec.name)
+    frame = _clean_columns(spec, frame, rejected, vocabulary)
     _check_rows(spec.name, frame, rejected)
     # Exact duplicates (after cleaning) are dropped: a snapshot often repeats a row.
     positions = rejected.kept()
@@ -228,6 +248,11 @@ def load_table(spec: TableSpec, path: Path) -> tuple[pd.DataFrame, TableReport]:
     for reason, where in rejected.by_reason():
         report.rejected[reason] = len(where)
         report.examples[reason] = [int(r) for r in row_numbers[where[:EXAMPLE_ROWS]]]
+    report.unknown = [
+        UnknownValue(column, value, len(where), [int(r) for r in row_numbers[where[:EXAMPLE_ROWS]]])
+        for column, value, where in vocabulary.unknown
+    ]
+    report.normalised = vocabulary.normalised
     return frame, report
 
 
@@ -371,14 +396,62 @@ def _require_columns(path: Path, present: list[str], wanted: list[str]) -> None:
         raise SnapshotError(f"{path.name}: missing column(s) {', '.join(missing)}")
 
 
-def _clean_columns(spec: TableSpec, frame: pd.DataFrame, rejected: _Rejections) -> pd.DataFrame:
+class _Vocabulary:
+    """Normalises the coded columns of one table through models/feed_vocabulary.py and remembers what
+    it rewrote and what it did not know (with the rows, for the report)."""
+
+    def __init__(self, table: str) -> None:
+        from models.feed_vocabulary import load_feed_vocabulary
+
+        self.table = table
+        self.feed = load_feed_vocabulary()
+        self.unknown: list[tuple[str, str, np.ndarray]] = []
+        self.normalised: dict[str, int] = {}
+
+    def _canonical_function(self, column: str, kind: str) -> Any:
+        from models.feed_vocabulary import division_code
+
+        if kind == "status":
+            return self.feed.column(f"{self.table}.{column}").canonical
+        if kind == "city":
+            return self.feed.hukou_city
+        if kind == "bool":
+            return self.feed.boolean
+        return division_code
+
+    def normalise(self, column: str, kind: str, s: pd.Series, present: np.ndarray) -> pd.Series:
+        """`s` with every known value in its canonical form; unknown values are kept as they came. Works
+        on the distinct values (a status column has a handful, a code column a few hundred)."""
+        import numpy as np
+        import pandas as pd
+
+        canonical = self._canonical_function(column, kind)
+        codes, uniques = s.factorize()
+        mapped = [canonical(v) for v in uniques]
+        out = np.array([v if m is None else m for v, m in zip(uniques, mapped, strict=True)], dtype=object)
+        for k, (value, m) in enumerate(zip(uniques, mapped, strict=True)):
+            where = np.flatnonzero((codes == k) & present)
+            if not len(where):
+                continue
+            if m is None:
+                self.unknown.append((column, str(value), where))
+            elif kind != "bool" and m != value:
+                self.normalised[f"{column}: {value} → {m}"] = len(where)
+        result = out[codes] if len(codes) else np.array([], dtype=object)
+        result[codes < 0] = None
+        return pd.Series(result, index=s.index, dtype=object)
+
+
+def _clean_columns(
+    spec: TableSpec, frame: pd.DataFrame, rejected: _Rejections, vocabulary: _Vocabulary
+) -> pd.DataFrame:
     import pandas as pd
 
     out = {}
     for column, kind in spec.columns:
         series = frame[column]
         if kind == "bool":
-            out[column] = _clean_bool(column, series, rejected)
+            out[column] = _clean_bool(column, series, rejected, vocabulary)
             continue
         s = _as_text(series).str.strip()
         if kind in ("id", "uscc", "key"):
@@ -397,14 +470,33 @@ def _clean_columns(spec: TableSpec, frame: pd.DataFrame, rejected: _Rejections) 
             rejected.flag(
                 present & ~_mask(s.str.fullmatch(USCC_PATTERN)), f"{column}: not an 18-character USCC"
             )
-        elif kind == "digits":
-            rejected.flag(present & ~_mask(s.str.fullmatch(r"\d+")), f"{column}: not a numeric code")
+        elif kind in ("status", "city", "division"):
+            s = vocabulary.normalise(column, kind, s, present)
         elif kind == "month":
+            s = _reformat(s, MONTH_PATTERN, _MONTH_FORMS, "{0}-{1:0>2}")
             rejected.flag(present & ~_mask(s.str.fullmatch(MONTH_PATTERN)), f"{column}: not a YYYY-MM month")
         elif kind in ("date", "odate"):
+            s = _reformat(s, r"\d{4}-\d{2}-\d{2}", _DATE_FORMS, "{0}-{1:0>2}-{2:0>2}")
             rejected.flag(present & ~_valid_dates(s), f"{column}: not a YYYY-MM-DD date")
         out[column] = s
     return pd.DataFrame(out)
+
+
+def _reformat(s: pd.Series, canonical: str, forms: str, template: str) -> pd.Series:
+    """Values already in the canonical shape stay as they are (the common case, checked vectorised);
+    the others are rewritten from any of `forms` (a regex whose groups fill `template`)."""
+    other = s.notna() & ~s.str.fullmatch(canonical).fillna(False).astype(bool)
+    if not other.any():
+        return s
+    parts = s[other].str.extract(forms)
+    rewritten = (
+        parts.apply(lambda row: None if row.isna().any() else template.format(*row.tolist()), axis=1)
+        if len(parts)
+        else parts
+    )
+    s = s.copy()
+    s[other] = rewritten.where(rewritten.notna(), s[other])
+    return s
 
 
 def _check_rows(table: str, frame: pd.DataFrame, rejected: _Rejections) -> None:
@@ -429,21 +521,25 @@ def _as_text(series: pd.Series) -> pd.Series:
     return series.astype("str")
 
 
-def _clean_bool(column: str, series: pd.Series, rejected: _Rejections) -> pd.Series:
+def _clean_bool(column: str, series: pd.Series, rejected: _Rejections, vocabulary: _Vocabulary) -> pd.Series:
+    """True/False from a bool column or any yes/no word of config/shared_data.yaml; an unknown word is
+    stored as UNKNOWN_BOOL and counted, so a check can tell "not paid" from "the feed said something
+    we do not understand"."""
     import numpy as np
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(series.dtype):
         missing = _mask(series.isna())
         rejected.flag(missing, f"{column}: missing")
-        return pd.Series(series.fillna(False).to_numpy(dtype=bool), index=series.index)
-    s = _as_text(series).str.strip().str.lower()
-    truthy = _mask(s.isin(TRUE_WORDS))
-    falsy = _mask(s.isin(FALSE_WORDS))
+        return pd.Series(series.fillna(False).to_numpy(dtype=np.int8), index=series.index)
+    s = _as_text(series).str.strip()
     blank = _mask(s.isna() | (s == ""))
     rejected.flag(blank, f"{column}: missing")
-    rejected.flag(~truthy & ~falsy, f"{column}: not true/false")
-    return pd.Series(np.asarray(truthy, dtype=bool), index=series.index)
+    words = vocabulary.normalise(column, "bool", s, ~blank)
+    as_int = {True: 1, False: 0}
+    return pd.Series(
+        np.array([as_int.get(v, UNKNOWN_BOOL) for v in words], dtype=np.int8), index=series.index
+    )
 
 
 def _mask(values: Any) -> np.ndarray:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 # Bump when the index layout or the cleaning rules change: every index is then rebuilt once.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # How a column is validated and cleaned (see build.py):
 #   id     GB 11643 ID number shape (17 digits + digit/X), NFKC, stripped, upper-case X
@@ -18,10 +18,31 @@ SCHEMA_VERSION = 1
 #   key    a document number (lease registration, certificate, permit): NFKC, stripped, upper-case
 #   text   required free text, stripped      otext  optional free text
 #   addr   required address, stripped; also stored as a normalised key for address lookups
-#   digits required digits (district / city codes)
 #   date   required YYYY-MM-DD               odate  optional YYYY-MM-DD (empty = null)
-#   month  required YYYY-MM                  bool   true/false, 1/0, 是/否
-Kind = Literal["id", "uscc", "key", "text", "otext", "addr", "digits", "date", "odate", "month", "bool"]
+#   month  required YYYY-MM                  bool   a yes/no word of config/shared_data.yaml
+#   date, odate and month also take the other forms feeds use (2024/3/1, 20240301, 2024年3月1日, a
+#   timestamp) and are stored as YYYY-MM-DD / YYYY-MM.
+# Coded columns, normalised through models/feed_vocabulary.py (config/shared_data.yaml); a value the
+# vocabulary does not know is kept as it came and counted in the report as unknown, never rejected —
+# rejecting a hukou or permit row would let the missing row decide the case:
+#   status    a registry's status word, stored as its canonical term
+#   city      a hukou city code (4, 6 or 12 digits), stored as the 4-digit prefecture code
+#   division  a county-level GB/T 2260 code (current or retired), stored as 6 digits
+Kind = Literal[
+    "id",
+    "uscc",
+    "key",
+    "text",
+    "otext",
+    "addr",
+    "date",
+    "odate",
+    "month",
+    "bool",
+    "status",
+    "city",
+    "division",
+]
 
 
 @dataclass(frozen=True)
@@ -46,7 +67,7 @@ TABLES: dict[str, TableSpec] = {
                 ("id_number", "id"),
                 ("name", "text"),
                 ("address", "addr"),
-                ("district_code", "digits"),
+                ("district_code", "division"),
                 ("registered_on", "date"),
                 ("deregistered_on", "odate"),
             ),
@@ -72,13 +93,15 @@ TABLES: dict[str, TableSpec] = {
             unique=("certificate_no",),
         ),
         TableSpec(
-            "business_registry", (("uscc", "uscc"), ("name", "text"), ("status", "text")), unique=("uscc",)
+            "business_registry", (("uscc", "uscc"), ("name", "text"), ("status", "status")), unique=("uscc",)
         ),
         TableSpec(
             "school_enrollments",
-            (("id_number", "id"), ("school", "text"), ("enrolled_on", "date"), ("status", "text")),
+            (("id_number", "id"), ("school", "text"), ("enrolled_on", "date"), ("status", "status")),
         ),
-        TableSpec("hukou", (("id_number", "id"), ("hukou_city_code", "digits")), unique=("id_number",)),
+        # No unique key: a person with two hukou rows that disagree keeps both, and the check sends the
+        # case to a person (choosing the first row could hide a Chengdu hukou).
+        TableSpec("hukou", (("id_number", "id"), ("hukou_city_code", "city"))),
         TableSpec(
             "permits",
             (
@@ -86,7 +109,7 @@ TABLES: dict[str, TableSpec] = {
                 ("id_number", "id"),
                 ("issued_on", "date"),
                 ("last_endorsed_on", "odate"),
-                ("status", "text"),
+                ("status", "status"),
             ),
             unique=("permit_no",),
         ),
@@ -96,6 +119,31 @@ TABLES: dict[str, TableSpec] = {
 
 class SnapshotError(ValueError):
     """The snapshot folder does not meet the contract (missing table or column, unreadable file)."""
+
+
+class UnknownValuesError(SnapshotError):
+    """The snapshot uses codes or words the vocabulary does not know, and they were not accepted.
+    Nothing was published; `report` says which values, in which column, on how many rows."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        n = len(report.unknown)
+        super().__init__(
+            f"{n} unknown value(s) in coded columns; add them to config/shared_data.yaml or import with "
+            "--accept-unknown (cases that meet them go to a reviewer) / "
+            "快照含未知取值，请补充词表或确认后导入"
+        )
+
+
+@dataclass
+class UnknownValue:
+    """A value of a coded column that config/shared_data.yaml does not know. Codes and status words are
+    the registries' vocabulary, not personal data, so the value itself is shown."""
+
+    column: str
+    value: str
+    rows: int
+    examples: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -109,6 +157,10 @@ class TableReport:
     # reason -> count, and reason -> the first few row numbers (never values: they are personal data)
     rejected: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[int]] = field(default_factory=dict)
+    # Values of coded columns the vocabulary does not know (kept, never decided on by a check).
+    unknown: list[UnknownValue] = field(default_factory=list)
+    # Known synonyms rewritten to their canonical form: "column: word → term" -> rows.
+    normalised: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_rejected(self) -> int:
@@ -127,6 +179,13 @@ class ImportReport:
     index_bytes: int
     built_at: str
     tables: dict[str, TableReport] = field(default_factory=dict)
+    # True when the snapshot held unknown values and the admin accepted them (--accept-unknown).
+    accepted_unknown: bool = False
+
+    @property
+    def unknown(self) -> list[tuple[str, UnknownValue]]:
+        """Every unknown value with its table."""
+        return [(t.table, u) for t in self.tables.values() for u in t.unknown]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -134,5 +193,8 @@ class ImportReport:
     @classmethod
     def from_json(cls, text: str) -> ImportReport:
         data: dict[str, Any] = json.loads(text)
-        tables = {name: TableReport(**t) for name, t in data.pop("tables").items()}
+        tables = {}
+        for name, t in data.pop("tables").items():
+            unknown = [UnknownValue(**u) for u in t.pop("unknown", [])]
+            tables[name] = TableReport(**t, unknown=unknown)
         return cls(**data, tables=tables)

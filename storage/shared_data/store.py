@@ -60,6 +60,9 @@ STORED_COLUMNS: dict[str, tuple[str, ...]] = {
 
 # The big table is clustered on its lookup key (WITHOUT ROWID): one B-tree range scan per person and
 # no separate index, which halves its size. The others are small enough for rowid tables + indexes.
+# A yes/no cell the vocabulary does not know (accepted with --accept-unknown): neither paid nor unpaid.
+UNKNOWN_BOOL = -1
+
 SCHEMA_SQL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE residence_registrations (id_number TEXT NOT NULL, name TEXT NOT NULL, address TEXT NOT NULL,
@@ -75,7 +78,8 @@ CREATE TABLE business_registry (uscc TEXT PRIMARY KEY, name TEXT NOT NULL, statu
     WITHOUT ROWID;
 CREATE TABLE school_enrollments (id_number TEXT NOT NULL, school TEXT NOT NULL, enrolled_on TEXT NOT NULL,
     status TEXT NOT NULL);
-CREATE TABLE hukou (id_number TEXT PRIMARY KEY, hukou_city_code TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE hukou (id_number TEXT NOT NULL, hukou_city_code TEXT NOT NULL,
+    PRIMARY KEY (id_number, hukou_city_code)) WITHOUT ROWID;
 CREATE TABLE permits (permit_no TEXT NOT NULL, id_number TEXT NOT NULL, issued_on TEXT NOT NULL,
     last_endorsed_on TEXT, status TEXT NOT NULL);
 """
@@ -243,7 +247,7 @@ class SQLiteSharedData:
             " ORDER BY month, employer_uscc",
             clean_code(id_number),
         )
-        return [InsuranceMonth(r[0], r[1], r[2], bool(r[3])) for r in rows]
+        return [InsuranceMonth(r[0], r[1], r[2], None if r[3] == UNKNOWN_BOOL else bool(r[3])) for r in rows]
 
     def leases_of_tenant(self, id_number: str) -> list[LeaseRegistration]:
         return self._leases("tenant_id_number", clean_code(id_number))
@@ -259,11 +263,13 @@ class SQLiteSharedData:
         )
         return [SchoolEnrollment(r[0], r[1], _d(r[2]), r[3]) for r in rows]
 
-    def hukou(self, id_number: str) -> HukouRecord | None:
+    def hukou(self, id_number: str) -> list[HukouRecord]:
+        """Every hukou row of the person: two rows that disagree are both kept, so the check sees the
+        contradiction instead of the importer choosing one."""
         rows = self._rows(
             "SELECT id_number, hukou_city_code FROM hukou WHERE id_number = ?", clean_code(id_number)
         )
-        return HukouRecord(rows[0][0], rows[0][1]) if rows else None
+        return [HukouRecord(r[0], r[1]) for r in rows]
 
     def permits(self, id_number: str) -> list[PermitRecord]:
         rows = self._rows(

@@ -30,6 +30,7 @@ from models.records import (
 from storage.shared_data import (
     SharedData,
     SnapshotError,
+    UnknownValuesError,
     get_shared_data,
     import_snapshot,
 )
@@ -144,8 +145,8 @@ def test_every_lookup_returns_typed_rows(snapshot_dir: Path, fmt: str) -> None:
     assert data.business(EMPLOYER.lower()) == BusinessRecord(EMPLOYER, "成都蓉城软件有限公司", "存续")
     assert data.business("91510100MA0000000X") is None
     assert data.enrollments(CAROL) == [SchoolEnrollment(CAROL, "四川大学", date(2019, 9, 1), "在读")]
-    assert data.hukou(CAROL) == HukouRecord(CAROL, "5101")
-    assert data.hukou(BOB) is None
+    assert data.hukou(CAROL) == [HukouRecord(CAROL, "5101")]
+    assert data.hukou(BOB) == []
     assert data.permits(ALICE) == [
         PermitRecord("510107202101010001", ALICE, date(2021, 9, 10), date(2024, 9, 1), "有效")
     ]
@@ -180,24 +181,29 @@ def test_dirty_rows_are_cleaned_or_rejected_and_reported(snapshot_dir: Path) -> 
     tables["hukou"].append({"id_number": ALICE, "hukou_city_code": "5101"})  # conflicting duplicate
     write_snapshot(snapshot_dir, tables)
 
-    report = import_snapshot(snapshot_dir)
+    with pytest.raises(UnknownValuesError) as refused:
+        import_snapshot(snapshot_dir)
+    # The import names the unknown word, its column and rows, and publishes nothing.
+    unknown = refused.value.report.unknown
+    assert [(t, u.column, u.value, u.rows) for t, u in unknown] == [("social_insurance", "paid", "maybe", 1)]
+    report = import_snapshot(snapshot_dir, accept_unknown=True)
+    assert report.accepted_unknown is True
 
     rr = report.tables["residence_registrations"]
-    assert (rr.rows_read, rr.rows_kept) == (8, 3)
+    # 20230201 is another form of a date (kept as 2023-02-01); 2023-02-30 is no day at all.
+    assert (rr.rows_read, rr.rows_kept) == (8, 4)
     assert rr.rejected == {
         "id_number: not an 18-character ID number": 1,
-        "registered_on: not a YYYY-MM-DD date": 2,
+        "registered_on: not a YYYY-MM-DD date": 1,
         "duplicate row": 2,
     }
     assert rr.examples["duplicate row"] == [4, 5]
     assert rr.examples["id_number: not an 18-character ID number"] == [6]
     si_report = report.tables["social_insurance"]
-    assert si_report.rows_kept == 5
-    assert si_report.rejected == {"paid: not true/false": 1, "month: not a YYYY-MM month": 1}
-    assert report.tables["hukou"].rejected == {
-        "duplicate row": 1,
-        "duplicate id_number with other values": 1,
-    }
+    assert si_report.rows_kept == 6
+    assert si_report.rejected == {"month: not a YYYY-MM month": 1}
+    # Two hukou rows that disagree are both kept: the check sends the case to a person.
+    assert report.tables["hukou"].rejected == {"duplicate row": 1}
     # The report names rows, never people.
     text = report.to_json()
     for secret in (ALICE, BOB, BOB.lower(), "欧阳娜娜", "王小明", "51011319900101"):
@@ -207,8 +213,15 @@ def test_dirty_rows_are_cleaned_or_rejected_and_reported(snapshot_dir: Path) -> 
     bob = data.registrations(BOB)
     assert len(bob) == 1 and bob[0].name == "欧阳娜娜" and bob[0].id_number == BOB
     paid = {m.month: m.paid for m in data.insurance_months(ALICE)}
-    assert paid == {"2024-12": False, "2025-01": True, "2025-02": True, "2025-03": True, "2025-04": True}
-    assert data.hukou(ALICE) == HukouRecord(ALICE, "5113")
+    assert paid == {
+        "2024-12": False,
+        "2025-01": True,
+        "2025-02": True,
+        "2025-03": True,
+        "2025-04": True,
+        "2025-05": None,  # "maybe": accepted as unknown, neither paid nor unpaid
+    }
+    assert sorted(h.hukou_city_code for h in data.hukou(ALICE)) == ["5101", "5113"]
 
 
 def test_missing_column_or_table_is_a_clear_error(snapshot_dir: Path) -> None:
@@ -240,7 +253,7 @@ def test_index_is_reused_until_a_file_changes(snapshot_dir: Path, isolated_setti
     time.sleep(0.01)
     write_snapshot(snapshot_dir, {"hukou": tables["hukou"]})
     fresh = get_shared_data()
-    assert fresh.hukou(BOB) == HukouRecord(BOB, "5001")
+    assert fresh.hukou(BOB) == [HukouRecord(BOB, "5001")]
     assert str(getattr(fresh, "path", "")) != first.index_path
     # The old index file was not touched (open readers keep reading it).
     assert Path(first.index_path).stat().st_mtime_ns == built_at
@@ -309,6 +322,6 @@ def test_readers_keep_working_while_a_rebuild_swaps_the_index(snapshot_dir: Path
             thread.join(timeout=30)
     assert not errors, errors
     assert lookups[0] > 0
-    assert get_shared_data().hukou(BOB) == HukouRecord(BOB, "5002")
+    assert get_shared_data().hukou(BOB) == [HukouRecord(BOB, "5002")]
     # The reader that held the first index all along still sees that snapshot.
-    assert held.hukou(BOB) is None
+    assert held.hukou(BOB) == []

@@ -11,7 +11,7 @@ from models.checks.employment import check_employer_business, check_social_insur
 from models.checks.requirements import load_requirements
 from models.reasons import ReasonCode
 
-STATUSES = load_requirements().business_status
+FEED = load_requirements().feed
 WINDOW = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
 
 
@@ -70,21 +70,26 @@ def test_two_rows_for_one_month_count_if_either_is_paid() -> None:
         (USCC, business("吊销"), ReasonCode.BUSINESS_INACTIVE, True),
         (USCC, business("撤销"), ReasonCode.BUSINESS_INACTIVE, True),
         (USCC, business("迁出"), ReasonCode.BUSINESS_INACTIVE, True),
-        (USCC, business("歇业"), ReasonCode.BUSINESS_NOT_FOUND, True),  # unknown status: a person looks
+        (USCC, business("在营"), None, True),  # another registry's word for 存续
+        (USCC, business("存续（在营、开业、在册）"), None, True),
+        (USCC, business("吊销，未注销"), ReasonCode.BUSINESS_INACTIVE, True),
+        # Known as unclear (歇业) or not known at all: a person looks, nothing is decided.
+        (USCC, business("歇业"), None, False),
+        (USCC, business("正常经营中"), None, False),
         (USCC, None, ReasonCode.BUSINESS_NOT_FOUND, True),
         (USCC[:-1] + ("0" if USCC[-1] != "0" else "1"), None, ReasonCode.BUSINESS_NOT_FOUND, True),
         (None, None, None, False),
     ],
 )
 def test_employer_business(uscc: str | None, record, reason: ReasonCode | None, evaluated: bool) -> None:
-    outcome = check_employer_business(uscc, "labor_contract", record, STATUSES)
+    outcome = check_employer_business(uscc, "labor_contract", record, FEED)
     assert outcome.reason is reason
     assert outcome.evaluated is evaluated
 
 
 def test_invalid_uscc_is_flagged_in_evidence() -> None:
     bad = USCC[:-1] + ("0" if USCC[-1] != "0" else "1")
-    outcome = check_employer_business(bad, "business_license", business(), STATUSES)
+    outcome = check_employer_business(bad, "business_license", business(), FEED)
     assert outcome.evidence["uscc_valid"] is False
 
 
@@ -93,3 +98,21 @@ def test_latest_paid_employer() -> None:
     rows = [ins("2026-09"), ins("2026-10", employer=other), ins("2026-11", paid=False)]
     assert latest_paid_employer(rows) == other
     assert latest_paid_employer([]) is None
+
+
+def test_unknown_business_status_is_shown_to_the_reviewer() -> None:
+    outcome = check_employer_business(USCC, "labor_contract", business("正常经营中"), FEED)
+    assert not outcome.evaluated and outcome.reason is None
+    assert outcome.evidence["unrecognised"] == {"business_registry.status": ["正常经营中"]}
+    assert "正常经营中" in outcome.zh
+
+
+def test_unknown_paid_word_never_decides_the_insurance_check() -> None:
+    """A month whose paid flag the feed wrote in a word we do not know (accepted at import as None) is
+    neither paid nor a gap: the check goes to a person instead of reporting a gap."""
+    rows = [ins(m) for m in ("2026-05", "2026-06", "2026-07", "2026-08", "2026-09")] + [
+        ins("2026-10", paid=None)
+    ]
+    outcome = check_social_insurance(rows, TODAY)
+    assert not outcome.evaluated and outcome.reason is None
+    assert outcome.evidence["unknown_months"] == ["2026-10"]

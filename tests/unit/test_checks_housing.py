@@ -151,8 +151,17 @@ def test_change_registration(regs: list, reason: ReasonCode | None, late: bool |
         ([enrollment("毕业"), enrollment("在读", school="成都大学")], None),
         ([enrollment("毕业")], ReasonCode.NOT_ENROLLED),
         ([enrollment("退学")], ReasonCode.NOT_ENROLLED),
+        ([enrollment("在校")], None),  # another register's word for 在读
+        ([enrollment("已毕业")], ReasonCode.NOT_ENROLLED),
         ([], ReasonCode.NOT_ENROLLED),
     ],
 )
 def test_enrollment(rows: list, reason: ReasonCode | None) -> None:
-    assert check_enrollment(rows, load_requirements().enrolled_statuses, "四川大学").reason is reason
+    assert check_enrollment(rows, load_requirements().feed, "四川大学").reason is reason
+
+
+@pytest.mark.parametrize("status", ["enrolled", "休学", "交换"])
+def test_unknown_or_unclear_enrolment_status_goes_to_a_person(status: str) -> None:
+    outcome = check_enrollment([enrollment("毕业"), enrollment(status)], load_requirements().feed, None)
+    assert not outcome.evaluated and outcome.reason is None
+    assert outcome.evidence["unrecognised"] == {"school_enrollments.status": [status]}

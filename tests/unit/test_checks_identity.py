@@ -18,6 +18,7 @@ from models.checks.identity import (
     check_name_match,
     id_number_problem,
 )
+from models.checks.requirements import load_requirements
 from models.reasons import ReasonCode
 
 CHENGDU_REGIONS = ["510104", "510107", "510108", "510112", "510121", "510181", "510185", "510124", "512081"]
@@ -130,7 +131,14 @@ def test_id_card_validity(valid_until: date | None, read: bool, passed: bool, ev
     ("rows", "id_number", "passed"),
     [
         ([hukou("5101")], ID, False),
+        # Other forms of Chengdu's code: 6-digit, a district, a retired district, 12-digit, full-width.
+        ([hukou("510100")], ID, False),
+        ([hukou("510107")], ID, False),
+        ([hukou("512081")], ID, False),  # 简阳市 before 2016, now Chengdu
+        ([hukou("510100000000")], ID, False),
+        ([hukou("５１０１００")], ID, False),
         ([hukou("5113")], ID, True),
+        ([hukou("511300")], ID, True),
         ([hukou("5113"), hukou("5113")], ID, True),  # duplicated row
         ([], ID, True),
         # Born in Chengdu (ID region 5101xx) but hukou moved away: the hukou table decides.
@@ -139,8 +147,27 @@ def test_id_card_validity(valid_until: date | None, read: bool, passed: bool, ev
     ],
 )
 def test_local_hukou(rows: list, id_number: str, passed: bool) -> None:
-    outcome = check_local_hukou(rows, id_number, {"5101"})
+    outcome = check_local_hukou(rows, id_number, load_requirements().feed)
     assert outcome.passed is passed
     if not passed:
         assert outcome.reason is ReasonCode.LOCAL_HUKOU
         assert outcome.zh.startswith("您的户口已在成都市")
+
+
+@pytest.mark.parametrize("code", ["5199", "51", "chengdu", "5101-00", "999999"])
+def test_unknown_hukou_code_goes_to_a_person(code: str) -> None:
+    """A code that is no GB/T 2260 division cannot say whether the hukou is local: never a silent pass."""
+    outcome = check_local_hukou([hukou(code)], ID, load_requirements().feed)
+    assert not outcome.evaluated and outcome.reason is None
+    assert outcome.evidence["unrecognised"] == {"hukou.hukou_city_code": [code]}
+
+
+def test_a_local_code_beside_an_unknown_one_still_rejects() -> None:
+    outcome = check_local_hukou([hukou("5199"), hukou("510100")], ID, load_requirements().feed)
+    assert outcome.reason is ReasonCode.LOCAL_HUKOU
+
+
+def test_hukou_rows_that_disagree_go_to_a_person() -> None:
+    outcome = check_local_hukou([hukou("5113"), hukou("510100")], ID, load_requirements().feed)
+    assert not outcome.evaluated and outcome.reason is None
+    assert outcome.evidence["conflicting"] is True

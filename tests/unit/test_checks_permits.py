@@ -17,7 +17,7 @@ from models.checks.permits import (
 from models.checks.requirements import load_requirements
 from models.reasons import ReasonCode
 
-STATUS = load_requirements().permit_status
+FEED = load_requirements().feed
 
 
 @pytest.mark.parametrize(
@@ -28,10 +28,12 @@ STATUS = load_requirements().permit_status
         ([permit(status="注销")], None),
         ([permit(status="有效")], ReasonCode.ALREADY_HOLDS_PERMIT),
         ([permit(status="注销"), permit(status="有效")], ReasonCode.ALREADY_HOLDS_PERMIT),
+        ([permit(status="正常")], ReasonCode.ALREADY_HOLDS_PERMIT),  # another word for 有效
+        ([permit(status="已过期")], None),
     ],
 )
 def test_no_valid_permit(permits: list, reason: ReasonCode | None) -> None:
-    outcome = check_no_valid_permit(permits, STATUS.valid)
+    outcome = check_no_valid_permit(permits, FEED)
     assert outcome.reason is reason
     if reason:
         assert outcome.evidence["permit_no"].endswith("0001") and "*" in outcome.evidence["permit_no"]
@@ -46,11 +48,25 @@ def test_no_valid_permit(permits: list, reason: ReasonCode | None) -> None:
         ([permit(status="过期")], False, ReasonCode.PERMIT_NOT_FOUND),  # change/reissue need 有效
         ([permit(status="过期")], True, None),  # a lapsed permit can be endorsed late
         ([permit(status="注销")], True, ReasonCode.PERMIT_NOT_FOUND),
+        ([permit(status="逾期")], True, None),  # another word for 过期
+        ([permit(status="作废")], True, ReasonCode.PERMIT_NOT_FOUND),
     ],
 )
 def test_permit_held(permits: list, endorse: bool, reason: ReasonCode | None) -> None:
-    statuses = STATUS.endorsable if endorse else STATUS.valid
-    assert check_permit_held(permits, statuses, "endorse" if endorse else "change").reason is reason
+    assert check_permit_held(permits, FEED, "endorse" if endorse else "change").reason is reason
+
+
+@pytest.mark.parametrize("business", ["endorse", "change", "reissue"])
+def test_unknown_permit_status_never_rejects(business: str) -> None:
+    """An unknown feed word (active) could mean a valid permit: a reviewer decides, never PERMIT_NOT_FOUND."""
+    outcome = check_permit_held([permit(status="active")], FEED, business)
+    assert not outcome.evaluated and outcome.reason is None
+    assert outcome.evidence["unrecognised"] == {"permits.status": ["active"]}
+
+
+def test_unknown_permit_status_is_not_a_silent_pass_for_a_new_application() -> None:
+    outcome = check_no_valid_permit([permit(status="active")], FEED)
+    assert not outcome.evaluated and outcome.reason is None
 
 
 ISSUED = date(2025, 12, 27)  # first anniversary 2026-12-27; window opens 2026-11-27 (30 days before)

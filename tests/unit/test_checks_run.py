@@ -97,8 +97,8 @@ class MemoryShared:
     def enrollments(self, id_number: str) -> Sequence[SchoolEnrollment]:
         return [s for s in self.schools if s.id_number == id_number]
 
-    def hukou(self, id_number: str) -> HukouRecord | None:
-        return next((h for h in self.hukous if h.id_number == id_number), None)
+    def hukou(self, id_number: str) -> list[HukouRecord]:
+        return [h for h in self.hukous if h.id_number == id_number]
 
     def permits(self, id_number: str) -> Sequence[PermitRecord]:
         return [p for p in self.permit_rows if p.id_number == id_number]
