@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from rapidfuzz import fuzz
 from stdnum.cn import uscc
 
 from documents.ocr.idnumber import is_valid_id_number
+from models.address import CHENGDU_UNITS, FORMER_UNIT_NAMES, parse_address
 from models.checks.facts import Fact
 
 # --- normalisation -------------------------------------------------------------------------------
@@ -49,6 +51,25 @@ def normalise_ocr_text(s: str) -> str:
     return s.strip()
 
 
+# --- table rules ---------------------------------------------------------------------------------
+
+# A ruled table's lines come back from OCR as bars between or around the cells' text: 坐落|成都市…,
+# 丨权利人丨张三丨. A bar between two letters or digits may be a misread 1 or l (find_id_numbers
+# reads it so); anywhere else it is a rule.
+_CELL_RULE = re.compile(r"[丨│┃¦]|(?<![0-9A-Za-z])[|｜]|[|｜](?![0-9A-Za-z])")
+_NOISE_LINE = re.compile(r"^[\s丨│┃¦|｜_\-—–=~·•.。，,、：:;；'\"“”‘’()（）\[\]【】〔〕<>《》+*#]*$")
+
+
+def strip_cell_rules(line: str) -> str:
+    """line with the table rules OCR read as bars turned into spaces (which normalisation drops)."""
+    return _CELL_RULE.sub(" ", line)
+
+
+def is_noise_line(line: str) -> bool:
+    """True for a line of rules and punctuation only (a table border, a dotted leader)."""
+    return bool(_NOISE_LINE.match(line))
+
+
 # --- wrapped lines -------------------------------------------------------------------------------
 
 # Words that start a new field or clause on any document kind we read. A line starting with one of
@@ -64,6 +85,8 @@ LABEL_WORDS: tuple[str, ...] = (
     "姓名", "性别", "民族", "出生", "学号", "专业", "学院", "入学时间", "入学日期", "证明单位", "证件编号",
     "居住地址", "签发机关", "签发日期", "有效期限", "卡号", "证号", "编号", "兹证明", "兹有", "特此证明",
     "工作岗位", "工作地点", "合同期限", "劳动报酬", "房屋用途", "建筑面积", "签字", "盖章",
+    "学籍号", "就读院系", "所在院系", "院系", "学校名称", "就读学校", "院校名称", "学制", "年级", "班级",
+    "证书编号", "不动产权证号", "房屋所有权人", "共有人", "宗地面积", "登簿日期", "登记日期",
 )  # fmt: skip
 _CN_NUMERAL = "一二三四五六七八九十百零〇"
 _CLAUSE_MARK = re.compile(
@@ -73,10 +96,11 @@ _CLAUSE_MARK = re.compile(
 _LABEL_START = tuple(sorted(LABEL_WORDS, key=len, reverse=True))
 
 
-def starts_new_line(line: str) -> bool:
-    """True when a (normalised) line begins a field or clause rather than continuing a wrapped one."""
+def starts_new_line(line: str, label_words: Sequence[str] = ()) -> bool:
+    """True when a (normalised) line begins a field or clause rather than continuing a wrapped one.
+    label_words: a document kind's own labels, on top of LABEL_WORDS."""
     line = line.lstrip()
-    return bool(_CLAUSE_MARK.match(line)) or line.startswith(_LABEL_START)
+    return bool(_CLAUSE_MARK.match(line)) or line.startswith((*_LABEL_START, *label_words))
 
 
 def join_wrapped_lines(lines: Sequence[str]) -> list[str]:
@@ -89,7 +113,9 @@ def join_wrapped_lines(lines: Sequence[str]) -> list[str]:
     return [text for text, _ in join_wrapped_lines_with_sources(lines)]
 
 
-def join_wrapped_lines_with_sources(lines: Sequence[str]) -> list[tuple[str, list[int]]]:
+def join_wrapped_lines_with_sources(
+    lines: Sequence[str], label_words: Sequence[str] = ()
+) -> list[tuple[str, list[int]]]:
     """Like join_wrapped_lines, also giving the indexes of the input lines each logical line came from
     (so a caller can carry OCR line confidences over to the joined lines)."""
     out: list[tuple[str, list[int]]] = []
@@ -104,7 +130,7 @@ def join_wrapped_lines_with_sources(lines: Sequence[str]) -> list[tuple[str, lis
             continue
         wrapped = len(previous) >= short
         previous = line
-        if out and wrapped and not starts_new_line(line):
+        if out and wrapped and not starts_new_line(line, label_words):
             text, sources = out[-1]
             out[-1] = (text + line, [*sources, i])
         else:
@@ -283,7 +309,7 @@ def parse_amount_yuan(s: str) -> int | None:
 # --- labelled values -----------------------------------------------------------------------------
 
 # Separators OCR produces between a label and its value (after normalise_ocr_text most are ：or （）).
-_LEAD_SEP = re.compile(r"^[\s：:;；，,.。、|_\-—~“”\"'‘’]+")
+_LEAD_SEP = re.compile(r"^[\s：:;；，,.。、|丨_\-—~“”\"'‘’]+")
 _ROLE_TAG = re.compile(rf"^（[{_CJK}]{{1,6}}）?|^[{_CJK}]{{1,6}}）")
 # Role words OCR leaves when it drops the brackets around them: 出租方甲方：张三.
 _BARE_ROLES = ("甲方", "乙方", "丙方", "出租人", "承租人", "出租方", "承租方", "签字", "盖章", "签章")
@@ -336,7 +362,7 @@ def cut_at_labels(value: str, stop_labels: Sequence[str] = STOP_LABELS, *, skip:
         pos = value.find(label, skip)
         if 0 < pos < cut:
             cut = pos
-    return value[:cut].rstrip(" ：:，,；;（“”\"'‘’")
+    return value[:cut].rstrip(" ：:，,；;（“”\"'‘’|丨")
 
 
 def _find_label(line: str, labels: Sequence[str], fuzzy: bool) -> tuple[int, float] | None:
@@ -366,12 +392,60 @@ def _find_label(line: str, labels: Sequence[str], fuzzy: bool) -> tuple[int, flo
 
 @dataclass(frozen=True)
 class Labelled:
-    """A value found after a label: where it was and how sure the label match is."""
+    """A value found near a label: where it was and how sure the match is.
+
+    `certainty` says how sure the value belongs to the label from text position alone (1.0 exact label
+    with the value beside it, 0.85 value under it, 0.7 value above it, lower when the label was matched
+    fuzzily); `label_certainty` is the label match alone, for values whose own structure settles where
+    they belong (see evidence_confidence).
+    """
 
     value: str
-    certainty: float  # 1.0 exact label on the same line; 0.85 value on the next line; lower when fuzzy
-    line: int  # index of the line holding the value
+    certainty: float
+    line: int  # index of the line holding the value (the first one, for a value over several lines)
     label_line: int  # index of the line holding the label
+    label_certainty: float = 1.0
+    lines: tuple[int, ...] = ()  # every line the value was taken from, when more than `line`
+
+
+# Where a value sits relative to its label, as a factor on the label's certainty (see Labelled).
+UNDER_CERTAINTY = 0.85
+ABOVE_CERTAINTY = 0.7
+
+
+def _label_only(line: str, stops: Sequence[str]) -> bool:
+    """True when a line holds only label words (a table's header row, or a label cell of its own)."""
+    rest = line
+    for _ in range(4):
+        rest = rest.strip(" ：:，,；;（）")
+        label = next((lab for lab in stops if rest.startswith(lab)), None)
+        if label is None:
+            break
+        rest = rest[len(label) :]
+    return rest != line and not rest.strip(" ：:，,；;（）")
+
+
+def _under(i: int, normalised: Sequence[str], label_only: Sequence[bool]) -> list[tuple[int, float]]:
+    """Lines that may hold the value of a label standing alone on line i, with a position factor.
+
+    One label alone: its value is on the next line (a form printing values under labels, a table cell
+    OCR put on its own line). Several label cells one after another (a table's header row read cell
+    by cell, left to right): the values follow in the same order, so the k-th label takes the k-th line
+    after the run. The next line is offered too, less surely (a label whose own value is empty)."""
+    start = i
+    while start > 0 and label_only[start - 1]:
+        start -= 1
+    end = i
+    while end + 1 < len(normalised) and label_only[end + 1]:
+        end += 1
+    out: list[tuple[int, float]] = []
+    if end > start and label_only[i]:
+        column = end + 1 + (i - start)
+        if column < len(normalised) and not any(label_only[end + 1 : column + 1]):
+            out.append((column, UNDER_CERTAINTY))
+    if i + 1 < len(normalised) and not label_only[i + 1]:
+        out.append((i + 1, UNDER_CERTAINTY if end == start else UNDER_CERTAINTY * 0.8))
+    return out
 
 
 def iter_labelled(
@@ -380,29 +454,50 @@ def iter_labelled(
     *,
     stop_labels: Sequence[str] = STOP_LABELS,
     fuzzy: bool = True,
+    above: bool = False,
 ) -> Iterator[Labelled]:
-    """Every value written after one of `labels`, exact matches first (in line order), then fuzzy ones.
+    """Every value written next to one of `labels`, exact matches first (in line order), then fuzzy ones.
 
-    A label standing alone at the end of its line takes the next line as its value (tables, forms).
-    Callers take the first candidate that passes their own validation (a name, an address).
+    The value is read right of the label on its line (cut where another label starts: two pairs on one
+    row); when nothing is there, under it (the next line, or the k-th line after a header row of k
+    label cells); with above=True also the line over it (a label centred in a tall table row, which OCR
+    reads after the first line of its value). Separators, table rules and role tags between label and
+    value are skipped. Callers take the first candidate that passes their own validation (a name, an
+    address) — or, with read_labelled, the first one whose structure confirms it.
     """
     labels = sorted(labels, key=len, reverse=True)
-    normalised = [normalise_ocr_text(line) for line in lines]
+    normalised = [normalise_ocr_text(strip_cell_rules(line)) for line in lines]
+    stops = tuple(sorted({*stop_labels, *labels}, key=len, reverse=True))
+    label_only = [_label_only(line, stops) for line in normalised]
     for use_fuzzy in (False, True) if fuzzy else (False,):
         for i, line in enumerate(normalised):
             hit = _find_label(line, labels, use_fuzzy)
             if hit is None:
                 continue
             end, certainty = hit
-            value = cut_at_labels(_strip_lead(line[end:]), stop_labels)
+            rest = _strip_lead(line[end:])
+            # Another label right after this one: a header row, whose values are on the next line.
+            value = "" if rest.startswith(stops) else cut_at_labels(rest, stop_labels)
             if value:
-                yield Labelled(value, certainty, i, i)
-            elif i + 1 < len(normalised):
-                nxt = normalised[i + 1]
-                if nxt and not nxt.startswith((*stop_labels, *labels)) and not starts_new_line(nxt):
+                yield Labelled(value, certainty, i, i, certainty)
+            else:
+                for j, factor in _under(i, normalised, label_only):
+                    nxt = normalised[j]
+                    if nxt.startswith(tuple(labels)) or starts_new_line(nxt):
+                        continue
                     value = cut_at_labels(_strip_lead(nxt), stop_labels)
                     if value:
-                        yield Labelled(value, certainty * 0.85, i + 1, i)
+                        yield Labelled(value, certainty * factor, j, i, certainty)
+            free_above = (
+                i > 0 and not label_only[i - 1] and _find_label(normalised[i - 1], stops, False) is None
+            )
+            if above and free_above:
+                over = _strip_lead(normalised[i - 1])
+                if over:
+                    # The label's own line may hold the wrapped end of the value (坐落 2905).
+                    tail = cut_at_labels(rest, stop_labels) if rest and not rest.startswith(stops) else ""
+                    used = (i - 1, i) if tail else (i - 1,)
+                    yield Labelled(over + tail, certainty * ABOVE_CERTAINTY, i - 1, i, certainty, used)
 
 
 def value_after_label(
@@ -452,25 +547,33 @@ class DocumentText:
 
     @classmethod
     def build(
-        cls, lines: Sequence[str], line_confidences: Sequence[float] | None = None, *, join: bool = True
+        cls,
+        lines: Sequence[str],
+        line_confidences: Sequence[float] | None = None,
+        *,
+        join: bool = True,
+        label_words: Sequence[str] = (),
     ) -> DocumentText:
-        """join=False keeps OCR lines as they are (tables, where a cell's lines are not a paragraph)."""
+        """join=False keeps OCR lines as they are (tables, where a cell's lines are not a paragraph).
+        label_words: the document kind's own labels, so that a line starting with one is not joined
+        onto the line before it."""
         if line_confidences is not None and len(line_confidences) != len(lines):
             raise ValueError("line_confidences must have one value per line")
-        if line_confidences is not None:
-            # Seals, signatures and table rules come back as short low-confidence garbage; joined onto
-            # the line before they would corrupt its value (备案号：CZBA…P汉).
-            keep = [i for i, c in enumerate(line_confidences) if _unit(c) >= GARBAGE_CONFIDENCE]
-            lines = [lines[i] for i in keep]
-            line_confidences = [line_confidences[i] for i in keep]
+        confidences = list(line_confidences) if line_confidences is not None else [1.0] * len(lines)
+        # Seals, signatures and table rules come back as short low-confidence garbage, or as bars and
+        # dashes; joined onto the line before they would corrupt its value (备案号：CZBA…P汉).
+        keep = [
+            i
+            for i, line in enumerate(lines)
+            if _unit(confidences[i]) >= GARBAGE_CONFIDENCE and not is_noise_line(line)
+        ]
+        lines = [strip_cell_rules(lines[i]) for i in keep]
+        confidences = [confidences[i] for i in keep]
         if join:
-            joined = join_wrapped_lines_with_sources(lines)
+            joined = join_wrapped_lines_with_sources(lines, label_words)
         else:
             joined = [(normalise_ocr_text(line), [i]) for i, line in enumerate(lines) if line.strip()]
-        confs = [
-            min(_unit(line_confidences[j]) for j in sources) if line_confidences is not None else 1.0
-            for _, sources in joined
-        ]
+        confs = [min(_unit(confidences[j]) for j in sources) for _, sources in joined]
         return cls([text for text, _ in joined], confs)
 
     @property
@@ -631,3 +734,110 @@ def term_dates(
             if len(dates) >= 2:
                 return (*_pair(dates[0], dates[1], doc.confidence(i) * 0.8), i)
     return None, None, None
+
+
+# --- confidence from evidence --------------------------------------------------------------------
+
+# The bar is config/documents.yaml ocr_min_confidence (0.80): a value at or above it is used as read,
+# one under it sends the case to a person. A value's confidence is the OCR's own confidence in the
+# characters times how sure we are the text is this field; a fixed discount for "free text" on top
+# put every correctly read property address at 0.887 × 0.9 = 0.798, under the bar. So:
+# - confirmed by structure (an address that parses into a real Chengdu district or zone, road and
+#   house number with nothing left over; a certificate number of the fixed shape; a school name seen
+#   twice): the OCR confidence times the label match — the structure settles that the text is the field
+#   and is whole, what is left is the OCR's doubt about single characters;
+# - not confirmed: also times the position's doubt and FREE_TEXT_CERTAINTY, and never over
+#   UNCONFIRMED_CEILING, so it always goes to a person: a value we cannot check may be a truncated wrap,
+#   another column's cell or a misread label's neighbour, and that is what reads wrong-and-confident.
+# Values with a check character (ID numbers, credit codes) keep their own fixed certainties.
+UNCONFIRMED_CEILING = 0.79
+FREE_TEXT_CERTAINTY = 0.9
+
+
+def evidence_confidence(ocr: float, found: Labelled | None = None, *, confirmed: bool) -> float:
+    """The confidence of a value read at `ocr` confidence from a labelled place (or none)."""
+    if confirmed:
+        return round(ocr * (found.label_certainty if found is not None else 1.0), 3)
+    position = found.certainty if found is not None else 1.0
+    return round(min(ocr * position * FREE_TEXT_CERTAINTY, UNCONFIRMED_CEILING), 3)
+
+
+_CHENGDU_UNIT_NAMES = frozenset((*CHENGDU_UNITS, *FORMER_UNIT_NAMES))
+
+
+def address_confirmed(address: str) -> bool:
+    """True when address reads as a whole Chengdu dwelling address: a real county-level unit or zone,
+    a road and a house number, nothing the parser cannot place, and not cut after 单元 (a wrapped
+    address whose room number is on the next line)."""
+    parts = parse_address(address)
+    if parts.city not in (None, "成都市") or parts.rest:
+        return False
+    if parts.district not in _CHENGDU_UNIT_NAMES and parts.zone is None:
+        return False
+    if parts.road is None or parts.number is None:
+        return False
+    return not (parts.unit is not None and parts.room is None)
+
+
+# A line that may be the wrapped end of an address: short, and ending in what ends a dwelling (元501,
+# 2205, 3栋2单元501, 路12号).
+_ADDRESS_TAIL = re.compile(r"^[^：]{0,12}?(?:[0-9]+[号栋幢座单元室楼层户]?|[号栋幢座单元室楼层户])$")
+
+
+def address_continues(line: str) -> bool:
+    """True when line may be the second line of a wrapped address."""
+    return len(line) <= 16 and bool(_ADDRESS_TAIL.match(line)) and not re.search(r"[0-9]{4}年", line)
+
+
+T = TypeVar("T")
+
+
+def read_labelled(
+    doc: DocumentText,
+    labels: Sequence[str],
+    parse: Callable[[str], T | None],
+    *,
+    confirm: Callable[[T], bool] = lambda _value: False,
+    stop_labels: Sequence[str] = STOP_LABELS,
+    fuzzy: bool = True,
+    above: bool = False,
+    continues: Callable[[str], bool] | None = None,
+) -> Fact[T] | None:
+    """The value of a field given by its labels, wherever the layout puts it, with a calibrated confidence.
+
+    Candidates come from iter_labelled (right of, under, or with above=True over the label); a value
+    may go on over the next lines that `continues` accepts (a wrapped address). `parse` turns a
+    candidate's text into a value or None; `confirm` says whether the value's own structure confirms it.
+    The first confirmed value wins (the longest one of a candidate and its continuations); else the
+    first parsed value, with a confidence under the bar (evidence_confidence).
+    """
+    fallback: Fact[T] | None = None
+    for found in iter_labelled(doc.lines, labels, stop_labels=stop_labels, fuzzy=fuzzy, above=above):
+        used = list(found.lines or (found.line,))
+        texts = [(found.value, list(used))]
+        if continues is not None:
+            text = found.value
+            for k in range(used[-1] + 1, min(used[-1] + 3, len(doc.lines))):
+                nxt = doc.lines[k]
+                if k == found.label_line:
+                    continue  # a label centred beside its value's two lines (value above it)
+                if starts_new_line(nxt, labels) or not continues(nxt):
+                    break
+                text, used = text + nxt, [*used, k]
+                texts.append((text, list(used)))
+        confirmed: tuple[T, list[int]] | None = None
+        first: tuple[T, list[int]] | None = None
+        for text, lines in texts:
+            value = parse(text)
+            if value is None:
+                continue
+            first = first or (value, lines)
+            if confirm(value):
+                confirmed = (value, lines)
+        if confirmed is not None:
+            conf = evidence_confidence(doc.confidence(*confirmed[1]), found, confirmed=True)
+            return Fact(value=confirmed[0], confidence=conf)
+        if first is not None and fallback is None:
+            conf = evidence_confidence(doc.confidence(*first[1]), found, confirmed=False)
+            fallback = Fact(value=first[0], confidence=conf)
+    return fallback
