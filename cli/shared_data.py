@@ -56,7 +56,32 @@ def print_report(report: ImportReport, state: str | None = None) -> None:
         f"{state} · build {report.build_seconds:.1f} s · index {_size(report.index_bytes)} · "
         f"built {report.built_at}\nsource {report.source}\nindex  {report.index_path}"
     )
+    print_unknown(report)
     console.print("[dim]row numbers count data rows from 1 (CSV: line number - 1)[/dim]")
+
+
+def print_unknown(report: ImportReport) -> None:
+    """The values of coded columns the vocabulary (config/shared_data.yaml) does not know."""
+    unknown = report.unknown
+    if not unknown:
+        console.print("未知取值 unknown values: 无 none")
+        return
+    table = Table(
+        "表 table",
+        "列 column",
+        "取值 value",
+        "行数 rows",
+        "示例行 example rows",
+        title="未知取值 unknown values",
+    )
+    for name, u in unknown:
+        table.add_row(name, u.column, u.value, f"{u.rows:,}", ", ".join(map(str, u.examples)))
+    console.print(table)
+    if report.accepted_unknown:
+        console.print(
+            "[yellow]已确认导入：遇到这些取值的案件交由人工审核。[/yellow] accepted with --accept-unknown: "
+            "cases that meet them go to a reviewer."
+        )
 
 
 @app.command("import")
@@ -65,14 +90,29 @@ def import_command(
         Path | None, typer.Argument(help="Snapshot folder; default settings.shared_data_dir")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if the snapshot is unchanged")] = False,
+    accept_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--accept-unknown",
+            help="Publish the index although coded columns hold values config/shared_data.yaml does not "
+            "know (cases that meet them go to a reviewer)",
+        ),
+    ] = False,
 ) -> None:
     """导入快照 Validate, clean and index a snapshot folder (once per snapshot)."""
-    from storage.shared_data import import_snapshot
+    from storage.shared_data import UnknownValuesError, import_snapshot
 
     src = _snapshot_dir(folder)
     try:
         with console.status(f"导入 importing {src} …"):
-            report = import_snapshot(src, force=force)
+            report = import_snapshot(src, force=force, accept_unknown=accept_unknown)
+    except UnknownValuesError as exc:
+        print_report(exc.report, state="[red]未发布 not published[/red]")
+        err_console.print(
+            "[red]快照含词表未知的取值，未导入。[/red] The snapshot holds values config/shared_data.yaml "
+            "does not know: add them there (a synonym of a known term) or import again with --accept-unknown."
+        )
+        raise typer.Exit(code=1) from None
     except SnapshotError as exc:
         err_console.print(f"[red]快照无效 invalid snapshot[/red]: {exc}")
         raise typer.Exit(code=1) from None

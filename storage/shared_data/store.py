@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import unicodedata
@@ -326,6 +327,8 @@ class SQLiteSharedData:
 
 # --- opening the current snapshot -----------------------------------------------------------------
 
+log = logging.getLogger(__name__)
+
 _open_stores: dict[Path, SQLiteSharedData] = {}
 _open_lock = threading.Lock()
 
@@ -340,9 +343,7 @@ def open_snapshot(src: Path, *, index_dir: Path) -> SQLiteSharedData:
         if store is not None and store.path == path.resolve():
             return store
         if not path.is_file():
-            from storage.shared_data.build import import_snapshot
-
-            path = Path(import_snapshot(src, index_dir=index_dir).index_path)
+            path = _build_or_previous(src, index_dir)
         try:
             store = SQLiteSharedData.open(path)
         except (sqlite3.OperationalError, SnapshotError):
@@ -352,6 +353,29 @@ def open_snapshot(src: Path, *, index_dir: Path) -> SQLiteSharedData:
             store = SQLiteSharedData.open(Path(import_snapshot(src, index_dir=index_dir).index_path))
         _open_stores[src] = store
         return store
+
+
+def _build_or_previous(src: Path, index_dir: Path) -> Path:
+    """Build the index of a new snapshot; when the snapshot is refused for values the vocabulary does not
+    know (an admin has to look: `rongju shared-data import`), keep serving the last accepted index of
+    this folder, loudly, rather than stopping every case. With no earlier index the refusal stands."""
+    from storage.shared_data.build import import_snapshot
+    from storage.shared_data.contract import UnknownValuesError
+
+    try:
+        return Path(import_snapshot(src, index_dir=index_dir).index_path)
+    except UnknownValuesError as exc:
+        previous = index_files(index_dir, src)
+        if not previous:
+            raise
+        log.error(
+            "shared-data snapshot %s refused (%d unknown values: run `rongju shared-data import`); "
+            "serving the previous index %s",
+            src,
+            len(exc.report.unknown),
+            previous[0].name,
+        )
+        return previous[0]
 
 
 def default_index_dir() -> Path:

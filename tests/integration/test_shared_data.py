@@ -105,7 +105,7 @@ def write_snapshot(folder: Path, tables: dict[str, list[dict[str, Any]]], fmt: s
             frame.to_csv(folder / f"{table}.csv", index=False)
         else:
             if "paid" in frame:
-                frame["paid"] = frame["paid"].map({"true": True, "false": False})
+                frame["paid"] = frame["paid"].map({"true": True, "false": False, "已缴": True})
             frame = frame.replace("", None)
             frame.to_parquet(folder / f"{table}.parquet", index=False)
     return folder
@@ -325,3 +325,76 @@ def test_readers_keep_working_while_a_rebuild_swaps_the_index(snapshot_dir: Path
     assert get_shared_data().hukou(BOB) == [HukouRecord(BOB, "5002")]
     # The reader that held the first index all along still sees that snapshot.
     assert held.hukou(BOB) == []
+
+
+def _other_feed() -> dict[str, list[dict[str, Any]]]:
+    """The same people in another registry's words and code forms (DESIGN.md §4: feeds drift)."""
+    tables = base_tables()
+    tables["hukou"] = [
+        {"id_number": ALICE, "hukou_city_code": "511300"},
+        {"id_number": CAROL, "hukou_city_code": "510100"},
+    ]
+    tables["business_registry"][0]["status"] = "存续（在营、开业、在册）"
+    tables["school_enrollments"][0]["status"] = "在校"
+    tables["permits"][0]["status"] = "正常"
+    for row in tables["residence_registrations"]:
+        row["district_code"] = row["district_code"] + "000000"  # the 12-digit statistical form
+        row["registered_on"] = row["registered_on"].replace("-", "/")
+    tables["social_insurance"][0]["paid"] = "已缴"
+    return tables
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_other_code_forms_and_words_are_normalised_to_the_same_data(snapshot_dir: Path, fmt: str) -> None:
+    write_snapshot(snapshot_dir, _other_feed(), fmt)
+    report = import_snapshot(snapshot_dir)
+    assert report.unknown == [] and not report.accepted_unknown
+    assert report.tables["hukou"].normalised == {
+        "hukou_city_code: 510100 → 5101": 1,
+        "hukou_city_code: 511300 → 5113": 1,
+    }
+    data = get_shared_data()
+    assert data.hukou(CAROL) == [HukouRecord(CAROL, "5101")]
+    assert data.business(EMPLOYER).status == "存续"
+    assert data.enrollments(CAROL)[0].status == "在读"
+    assert data.permits(ALICE)[0].status == "有效"
+    assert {r.district_code for r in data.registrations(ALICE)} == {"510107"}
+    assert data.registrations(ALICE)[0].registered_on == date(2021, 3, 1)
+    if fmt == "csv":  # a Parquet feed carries paid as a boolean column
+        assert {m.month: m.paid for m in data.insurance_months(ALICE)}["2025-01"] is True
+
+
+def test_import_command_refuses_unknown_values_until_accepted(snapshot_dir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    tables = base_tables()
+    tables["permits"][0]["status"] = "active"
+    tables["hukou"][0]["hukou_city_code"] = "CD01"
+    write_snapshot(snapshot_dir, tables)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["shared-data", "import"], terminal_width=200)
+    assert refused.exit_code == 1
+    assert "active" in refused.output and "CD01" in refused.output and "--accept-unknown" in refused.output
+    assert ALICE not in refused.output  # values of coded columns only, never a person
+    with pytest.raises(UnknownValuesError):
+        get_shared_data()  # nothing was published, and a worker does not build it past the gate
+
+    accepted = runner.invoke(app, ["shared-data", "import", "--accept-unknown"], terminal_width=200)
+    assert accepted.exit_code == 0, accepted.output
+    stats = runner.invoke(app, ["shared-data", "stats"], terminal_width=200)
+    assert stats.exit_code == 0
+    assert "active" in stats.output and "CD01" in stats.output and "reviewer" in stats.output
+    assert get_shared_data().permits(ALICE)[0].status == "active"  # kept as it came, for the checks
+
+
+def test_a_refused_new_snapshot_leaves_the_last_accepted_one_in_service(snapshot_dir: Path) -> None:
+    write_snapshot(snapshot_dir, base_tables())
+    import_snapshot(snapshot_dir)
+    tables = base_tables()
+    tables["business_registry"][0]["status"] = "营业中"
+    write_snapshot(snapshot_dir, tables)
+    os.utime(snapshot_dir / "business_registry.csv", ns=(1, 1))  # a new stat fingerprint
+    data = get_shared_data()
+    assert data.business(EMPLOYER).status == "存续"
