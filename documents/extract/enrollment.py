@@ -17,9 +17,12 @@ from pydantic import BaseModel, ConfigDict
 from documents.text import (
     ID_CERTAINTY,
     NAME_CERTAINTY,
+    STOP_LABELS,
     DocumentText,
     clean_person_name,
+    evidence_confidence,
     find_id_numbers,
+    iter_labelled,
     labelled_name,
 )
 from models.checks.facts import EnrollmentFacts, Fact
@@ -32,9 +35,31 @@ _STUDENT_INTRO = re.compile(
 _ENROLLED = re.compile(
     r"((?:19|20)[0-9]{2})年([0-9]{1,2})月(?:([0-9]{1,2})日)?(?:起)?[\u4e00-\u9fff]{0,3}?入(?:学|校)"
 )
-STUDENT_LABELS = ("学生姓名", "姓名")
 _PRONOUNS = ("该生", "该同学", "该学生", "本人", "学生")
-ENROLLED_LABELS = ("入学时间", "入学日期", "入学年月")
+# Every label a letter or form prints, per fact: the one place to add another school's wording.
+LABELS: dict[str, tuple[str, ...]] = {
+    "school": ("学校名称", "就读学校", "所在学校", "院校名称", "就读院校", "培养单位", "学校", "院校"),
+    # A department of the school (法学院, 计算机学院): its value is never the school.
+    "department": ("就读院系", "所在院系", "院系名称", "所在学院", "学院名称", "二级学院", "院系", "系别"),
+    "student": ("学生姓名", "姓名"),
+    "enrolled": ("入学时间", "入学日期", "入学年月"),
+    "other": ("学籍号", "学号", "专业", "年级", "班级", "学制", "身份证号", "公民身份号码", "性别"),
+}
+STUDENT_LABELS = LABELS["student"]
+ENROLLED_LABELS = LABELS["enrolled"]
+_STOPS = tuple(
+    sorted({*STOP_LABELS, *(w for words in LABELS.values() for w in words)}, key=len, reverse=True)
+)
+_ALL_LABELS = tuple(w for words in LABELS.values() for w in words)
+# Prose naming the school: 就读于四川大学法学院, 系四川大学学生, 现为四川大学在读, 在四川大学就读. Not the
+# 系 of 院系/联系/系别, and not 我校.
+_PROSE = re.compile(
+    r"(?:就读于|现就读于|(?<![院联])系(?!别)|(?<![所存现])在|是|现为)(" + _SCHOOL.pattern + ")"
+)
+# What a letterhead, signature or seal line carries besides the name: rules, a date, (盖章), 专用章.
+_STAMP_WORDS = re.compile(r"（?(?:盖章|公章|印章|签章|章)）?$|(?:学籍管理|学生工作|教务)?(?:专用章|公章)$")
+# Prefer the university over its college: 四川大学法学院 is a department of 四川大学.
+_UNIVERSITY = re.compile(r"^[\u4e00-\u9fff]{2,16}?大学(?=[\u4e00-\u9fff]{1,12}学院$)")
 
 
 class EnrollmentReading(BaseModel):
@@ -48,20 +73,74 @@ class EnrollmentReading(BaseModel):
     month_only: bool = False
 
 
+_DATE_TAIL = re.compile(r"(?:(?:19|20)[0-9]{2}|[〇零○O一二三四五六七八九]{4})\s*[年.\-/].*$")
+
+
+def _bare(line: str) -> str:
+    """A letterhead, signature, seal or footer line without what surrounds the name on it."""
+    line = _DATE_TAIL.sub("", line)
+    line = re.sub(r"^[^\u4e00-\u9fff]+|[^\u4e00-\u9fff）]+$", "", line)
+    return _STAMP_WORDS.sub("", line).strip("（）")
+
+
+def _as_school(name: str) -> str:
+    """The school a name stands for: 四川大学法学院 is a college of 四川大学, so 四川大学."""
+    m = _UNIVERSITY.match(name)
+    return m.group(0) if m else name
+
+
 def _school(doc: DocumentText) -> Fact[str] | None:
-    # Letterhead and signature lines carry stray marks from the seal and rules: |四川师范大学.
-    bare = [re.sub(r"^[^\u4e00-\u9fff]+|[^\u4e00-\u9fff]+$", "", line) for line in doc.lines]
-    whole = Counter(line for line in bare if _SCHOOL_LINE.match(line))
-    if whole:
-        name, count = whole.most_common(1)[0]
-        i = bare.index(name)
-        # Letterhead and signature agree: two independent readings of the same name.
-        return Fact(value=name, confidence=round(doc.confidence(i) * (0.95 if count > 1 else 0.85), 3))
+    """The school, from every place a letter or form may name it, confirmed when named twice.
+
+    Places: a 学校名称/学校/院校 label; a line that is only a school's name (letterhead, signature,
+    seal text, a footer with the date); prose 就读于/系/在/现为 X. A department (就读院系：法学院) is
+    not the school; a college named with its university is the university. Sightings count by line:
+    the same name on two lines — letterhead and signature, signature and seal (even a seal read in
+    part: 华大学) — are two independent readings, and only that confirms it (evidence_confidence);
+    a name read once stays under the bar, however clean the line.
+    """
+    departments = {
+        _bare(found.value)
+        for found in iter_labelled(doc.lines, LABELS["department"], stop_labels=_STOPS, fuzzy=False)
+    }
+    seen: dict[int, str] = {}  # line -> school named there
+    rank: dict[str, int] = {}  # how the name was found: label 0, a line of its own 1, prose 2
+    for found in iter_labelled(doc.lines, LABELS["school"], stop_labels=_STOPS, fuzzy=False):
+        m = _SCHOOL.match(_bare(found.value))
+        if m and "我校" not in m.group(0) and found.line not in seen:
+            seen[found.line] = _as_school(m.group(0))
+            rank.setdefault(seen[found.line], 0)
     for i, line in enumerate(doc.lines):
-        for m in re.finditer(r"(?:系|在|就读于|是)(" + _SCHOOL.pattern + ")", line):
+        bare = _bare(line)
+        if i in seen or not _SCHOOL_LINE.match(bare) or "我校" in bare or bare.startswith(_ALL_LABELS):
+            continue
+        if bare in departments and _as_school(bare) == bare:
+            continue
+        seen[i] = _as_school(bare)
+        rank.setdefault(seen[i], 1)
+    for i, line in enumerate(doc.lines):
+        if i in seen or any(label in line for label in LABELS["department"]):
+            continue
+        for m in _PROSE.finditer(line):
             if "我校" not in m.group(1):
-                return Fact(value=m.group(1), confidence=round(doc.confidence(i) * 0.7, 3))
-    return None
+                seen[i] = _as_school(m.group(1))
+                rank.setdefault(seen[i], 2)
+                break
+    if not seen:
+        return None
+    count = Counter(seen.values())
+    # A seal read in part (华大学, 成都中) is one more reading of the name it is part of.
+    for i, line in enumerate(doc.lines):
+        bare = _bare(line)
+        if i not in seen and 3 <= len(bare) <= 12 and not bare.startswith(_ALL_LABELS):
+            for name in count:
+                if bare in name and bare != name:
+                    count[name] += 1
+                    break
+    name = max(count, key=lambda n: (count[n], -rank[n], n.endswith("大学"), len(n)))
+    ocr = max(doc.confidence(i) for i, n in seen.items() if n == name)
+    confirmed = count[name] >= 2 and name.endswith(("大学", "学院", "学校"))
+    return Fact(value=name, confidence=evidence_confidence(ocr, confirmed=confirmed))
 
 
 def _student(doc: DocumentText) -> Fact[str] | None:
@@ -94,7 +173,7 @@ def extract_enrollment_certificate(
     lines: Sequence[str], *, line_confidences: Sequence[float] | None = None
 ) -> EnrollmentReading:
     """The fields of an enrolment certificate from its text lines (in reading order)."""
-    doc = DocumentText.build(lines, line_confidences)
+    doc = DocumentText.build(lines, line_confidences, label_words=_ALL_LABELS)
     numbers = find_id_numbers(doc.text)
     enrolled, month_only = _enrolled(doc)
     return EnrollmentReading(
