@@ -1,13 +1,18 @@
 """Benchmark of field extraction from the non-ID documents (run by hand; not a test).
 
     .venv/bin/python bench/ocr_documents.py [--n 40] [--seed 7] [--only lease_scan,license_clean]
+        [--engine rapidocr] [--family a|b|both]
 
-For every template and condition it renders ≥ n fresh sample-city documents, reads them the way
+For every template and condition it renders ≥ n fresh sample-city documents from each template
+family asked for (a: the family the extractors are tuned on; b: the held-out family, issue 11
+item 4; default both, side by side in bench/results/ocr_documents_families.md), reads them the way
 the pipeline does (documents.pdf.read_pdf → lines_from_pdf, or lines_from_image on the decoded
 image, with the engine given by --engine, default tesseract), extracts the fields and compares
 each with what was rendered.
-Prints a table and writes bench/results/ocr_documents.md: per-field exact-match %, all-fields %,
-and ms per document (reading + OCR + extraction).
+Prints and writes per-field exact-match %, all-fields %, ms per document (reading + OCR +
+extraction) and, per field, the readings that are wrong yet at or above the confidence bar
+(config/documents.yaml ocr_min_confidence): the errors a check would act on. `--family a` alone
+writes the earlier single-family table to bench/results/ocr_documents.md.
 
 "Exact" means equal after the normalisation the checks themselves apply: dates as dates, ID numbers
 and codes character for character, names character for character, addresses by
@@ -26,6 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -235,218 +241,369 @@ def _value(fact: Any) -> object:
     return None if fact is None else fact.value
 
 
+@lru_cache(maxsize=1)
+def min_confidence() -> float:
+    """The bar below which a value is never used as a mismatch (config/documents.yaml)."""
+    import yaml
+
+    data = yaml.safe_load((REPO / "config" / "documents.yaml").read_text(encoding="utf-8"))
+    return float(data["ocr_min_confidence"])
+
+
+@lru_cache(maxsize=1)
+def required_fields() -> dict[str, tuple[str, ...]]:
+    """Bench field names of config/documents.yaml `ocr_required_fields`, per bench kind."""
+    import yaml
+
+    data = yaml.safe_load((REPO / "config" / "documents.yaml").read_text(encoding="utf-8"))
+    names = {"employer_uscc": "uscc", "certificate_no": "cert_no"}  # config name -> bench name
+    return {kind: tuple(names.get(f, f) for f in fs) for kind, fs in data["ocr_required_fields"].items()}
+
+
 @dataclass(frozen=True)
-class Case:
-    name: str  # table row: template/condition
-    make: Callable[[random.Random], Any]
-    render: Callable[[Any, random.Random], Any]  # the document as uploaded: PDF bytes or an image
-    read: Callable[[Any, Any], tuple[list[str], list[float]]]
-    fields: Callable[[Any, list[str], list[float]], dict[str, bool]]
+class Outcome:
+    """One field of one document: read right or not, and how sure the reader said it was."""
+
+    right: bool
+    confidence: float | None  # None: the field was not read at all
+
+    @property
+    def wrong_trusted(self) -> bool:
+        """Read wrong but at or above the bar: the kind of error a check would act on."""
+        return not self.right and self.confidence is not None and self.confidence >= min_confidence()
 
 
-def _lease_fields(doc: LeaseContract, lines: list[str], confs: list[float]) -> dict[str, bool]:
+def _check(kind: str, fact: Any, expected: object, *, need_fact: bool = False) -> Outcome:
+    conf = None if fact is None else float(getattr(fact, "confidence", 1.0))
+    if need_fact and fact is None:
+        return Outcome(False, None)
+    return Outcome(_same(kind, _value(fact), expected), conf)
+
+
+def _lease_outcomes(doc: LeaseContract, lines: list[str], confs: list[float]) -> dict[str, Outcome]:
     from documents.extract.lease import extract_lease
 
     r = extract_lease(lines, line_confidences=confs)
     f = r.facts
     return {
-        "landlord": _same("name", _value(r.landlord_name), doc.landlord_name),
-        "tenant": _same("name", _value(r.tenant_name), doc.tenant_name),
-        "tenant_id": _same("code", _value(f.tenant_id_number), doc.tenant_id_number),
-        "address": _same("address", _value(f.address), doc.address),
-        "start": _same("date", _value(f.start_on), doc.start_on),
-        "end": _same("date", _value(f.end_on), doc.end_on),
-        "rent": _same("int", _value(r.monthly_rent), doc.monthly_rent),
-        "reg_no": _same("code", _value(f.registration_no), doc.registration_no),
+        "landlord": _check("name", r.landlord_name, doc.landlord_name),
+        "tenant": _check("name", r.tenant_name, doc.tenant_name),
+        "tenant_id": _check("code", f.tenant_id_number, doc.tenant_id_number),
+        "address": _check("address", f.address, doc.address),
+        "start": _check("date", f.start_on, doc.start_on),
+        "end": _check("date", f.end_on, doc.end_on),
+        "rent": _check("int", r.monthly_rent, doc.monthly_rent),
+        "reg_no": _check("code", f.registration_no, doc.registration_no),
     }
 
 
-def _labor_fields(doc: LaborContract, lines: list[str], confs: list[float]) -> dict[str, bool]:
+def _labor_outcomes(doc: LaborContract, lines: list[str], confs: list[float]) -> dict[str, Outcome]:
     from documents.extract.labor import extract_labor_contract
 
     r = extract_labor_contract(lines, line_confidences=confs)
     f = r.facts
     return {
-        "employer": _same("text", _value(f.employer_name), doc.employer_name),
-        "uscc": _same("code", _value(f.employer_uscc), doc.employer_uscc),
-        "employee": _same("name", _value(r.employee_name), doc.employee_name),
-        "employee_id": _same("code", _value(f.employee_id_number), doc.employee_id_number),
-        "start": _same("date", _value(f.start_on), doc.start_on),
-        "end": f.end_on is not None and _same("date", f.end_on.value, doc.end_on),
+        "employer": _check("text", f.employer_name, doc.employer_name),
+        "uscc": _check("code", f.employer_uscc, doc.employer_uscc),
+        "employee": _check("name", r.employee_name, doc.employee_name),
+        "employee_id": _check("code", f.employee_id_number, doc.employee_id_number),
+        "start": _check("date", f.start_on, doc.start_on),
+        # An open-ended contract is read as an end fact whose value is None.
+        "end": _check("date", f.end_on, doc.end_on, need_fact=True),
     }
 
 
-def _license_fields(doc: BusinessLicense, lines: list[str], confs: list[float]) -> dict[str, bool]:
+def _license_outcomes(doc: BusinessLicense, lines: list[str], confs: list[float]) -> dict[str, Outcome]:
     from documents.extract.business_license import extract_business_license
 
     r = extract_business_license(lines, line_confidences=confs)
     return {
-        "uscc": _same("code", _value(r.facts.uscc), doc.uscc),
-        "name": _same("text", _value(r.facts.name), doc.name),
-        "type": _same("text", _value(r.type), doc.type),
-        "legal_rep": _same("name", _value(r.legal_representative), doc.legal_representative),
-        "established": _same("date", _value(r.established_on), doc.established_on),
-        "address": _same("address", _value(r.address), doc.address),
+        "uscc": _check("code", r.facts.uscc, doc.uscc),
+        "name": _check("text", r.facts.name, doc.name),
+        "type": _check("text", r.type, doc.type),
+        "legal_rep": _check("name", r.legal_representative, doc.legal_representative),
+        "established": _check("date", r.established_on, doc.established_on),
+        "address": _check("address", r.address, doc.address),
     }
 
 
-def _property_fields(doc: PropertyCertificate, lines: list[str], confs: list[float]) -> dict[str, bool]:
+def _property_outcomes(doc: PropertyCertificate, lines: list[str], confs: list[float]) -> dict[str, Outcome]:
     from documents.extract.property import extract_property_certificate
 
     f = extract_property_certificate(lines, line_confidences=confs)
     return {
-        "cert_no": _same("text", _value(f.certificate_no), doc.certificate_no),
-        "owner": _same("name", _value(f.owner_name), doc.owner_name),
-        "address": _same("address", _value(f.address), doc.address),
+        "cert_no": _check("text", f.certificate_no, doc.certificate_no),
+        "owner": _check("name", f.owner_name, doc.owner_name),
+        "address": _check("address", f.address, doc.address),
     }
 
 
-def _enrollment_fields(doc: EnrollmentCertificate, lines: list[str], confs: list[float]) -> dict[str, bool]:
+def _enrollment_outcomes(
+    doc: EnrollmentCertificate, lines: list[str], confs: list[float]
+) -> dict[str, Outcome]:
     from documents.extract.enrollment import extract_enrollment_certificate
 
     r = extract_enrollment_certificate(lines, line_confidences=confs)
     enrolled = _value(r.enrolled_on)
+    # The letters print the year and month of enrolment only.
+    month_right = isinstance(enrolled, date) and enrolled.replace(day=1) == doc.enrolled_on.replace(day=1)
     return {
-        "school": _same("text", _value(r.facts.school), doc.school),
-        "student": _same("name", _value(r.student_name), doc.student_name),
-        "id_number": _same("code", _value(r.facts.id_number), doc.id_number),
-        # The letters print the year and month of enrolment only.
-        "enrolled": isinstance(enrolled, date) and enrolled.replace(day=1) == doc.enrolled_on.replace(day=1),
+        "school": _check("text", r.facts.school, doc.school),
+        "student": _check("name", r.student_name, doc.student_name),
+        "id_number": _check("code", r.facts.id_number, doc.id_number),
+        "enrolled": Outcome(month_right, None if r.enrolled_on is None else r.enrolled_on.confidence),
     }
 
 
-def _lodging_fields(doc: LodgingCertificate, lines: list[str], confs: list[float]) -> dict[str, bool]:
+def _lodging_outcomes(doc: LodgingCertificate, lines: list[str], confs: list[float]) -> dict[str, Outcome]:
     from documents.extract.lodging import extract_lodging_certificate
 
     f = extract_lodging_certificate(lines, line_confidences=confs)
     return {
-        "issuer": _same("text", _value(f.issuer), doc.issuer),
-        "resident": _same("name", _value(f.resident_name), doc.resident_name),
-        "id_number": _same("code", _value(f.id_number), doc.id_number),
-        "address": _same("address", _value(f.address), doc.address),
-        "since": _same("date", _value(f.since), doc.since),
+        "issuer": _check("text", f.issuer, doc.issuer),
+        "resident": _check("name", f.resident_name, doc.resident_name),
+        "id_number": _check("code", f.id_number, doc.id_number),
+        "address": _check("address", f.address, doc.address),
+        "since": _check("date", f.since, doc.since),
     }
 
 
-def _old_permit_fields(doc: OldPermit, lines: list[str], confs: list[float]) -> dict[str, bool]:
+def _old_permit_outcomes(doc: OldPermit, lines: list[str], confs: list[float]) -> dict[str, Outcome]:
     from documents.extract.old_permit import extract_old_permit
 
     f = extract_old_permit(lines, line_confidences=confs)
     return {
-        "permit_no": _same("code", _value(f.permit_no), doc.permit_no),
-        "name": _same("name", _value(f.name), doc.person.name),
-        "id_number": _same("code", _value(f.id_number), doc.person.id_number),
-        "address": _same("address", _value(f.residence_address), doc.residence_address),
-        "authority": _same("text", _value(f.issuing_authority), doc.issuing_authority),
-        "issued": _same("date", _value(f.issued_on), doc.issued_on),
+        "permit_no": _check("code", f.permit_no, doc.permit_no),
+        "name": _check("name", f.name, doc.person.name),
+        "id_number": _check("code", f.id_number, doc.person.id_number),
+        "address": _check("address", f.residence_address, doc.residence_address),
+        "authority": _check("text", f.issuing_authority, doc.issuing_authority),
+        "issued": _check("date", f.issued_on, doc.issued_on),
     }
 
 
-def _pdf(renderer: str, scanned: bool) -> Callable[[Any, random.Random], Any]:
-    def render(doc: Any, rng: random.Random) -> Any:
-        from samplecity import render as r
-
-        return getattr(r, renderer)(doc, rng=rng, scanned=scanned)
-
-    return render
+Outcomes = Callable[[Any, list[str], list[float]], dict[str, Outcome]]
 
 
-def _img(renderer: str, condition: str) -> Callable[[Any, random.Random], Any]:
-    def render(doc: Any, rng: random.Random) -> Any:
-        from samplecity import render as r
+def _rights(outcomes: Outcomes) -> Callable[[Any, list[str], list[float]], dict[str, bool]]:
+    def fields(doc: Any, lines: list[str], confs: list[float]) -> dict[str, bool]:
+        return {k: o.right for k, o in outcomes(doc, lines, confs).items()}
 
-        img = getattr(r, renderer)(doc, rng=rng)
-        return img if condition == "clean" else r.degrade(img, condition, rng=rng)
+    return fields
 
-    return render
+
+# Field by field right or wrong (tests/integration/test_document_extraction.py uses these).
+_lease_fields = _rights(_lease_outcomes)
+_labor_fields = _rights(_labor_outcomes)
+_license_fields = _rights(_license_outcomes)
+_property_fields = _rights(_property_outcomes)
+_enrollment_fields = _rights(_enrollment_outcomes)
+_lodging_fields = _rights(_lodging_outcomes)
+_old_permit_fields = _rights(_old_permit_outcomes)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str  # table row: template/condition
+    kind: str  # config/documents.yaml kind, for the required fields
+    doc_kind: str  # samplecity document kind, for the renderer
+    condition: str  # "text" | "scan" for PDFs, a degradation (or "clean") for images
+    make: Callable[[random.Random], Any]
+    read: Callable[[Any, Any], tuple[list[str], list[float]]]
+    outcomes: Outcomes
+
+    def render(self, doc: Any, family: str, rng: random.Random) -> Any:
+        """The document as uploaded: PDF bytes or an image, from template ``family``."""
+        from samplecity.render import degrade, render_document_family
+
+        out = render_document_family(
+            self.doc_kind, doc, family=family, rng=rng, scanned=self.condition == "scan"
+        )
+        if self.condition in ("text", "scan", "clean"):
+            return out
+        return degrade(out, self.condition, rng=rng)
+
+
+def _pdf_case(name: str, kind: str, doc_kind: str, scanned: bool, make: Any, outcomes: Outcomes) -> Case:
+    return Case(name, kind, doc_kind, "scan" if scanned else "text", make, pdf_lines, outcomes)
+
+
+def _img_case(name: str, kind: str, doc_kind: str, condition: str, make: Any, outcomes: Outcomes) -> Case:
+    return Case(name, kind, doc_kind, condition, make, image_lines, outcomes)
 
 
 CASES: tuple[Case, ...] = (
-    Case("lease_text", sample_lease, _pdf("render_lease_contract", False), pdf_lines, _lease_fields),
-    Case("lease_scan", sample_lease, _pdf("render_lease_contract", True), pdf_lines, _lease_fields),
-    Case("labor_text", sample_labor, _pdf("render_labor_contract", False), pdf_lines, _labor_fields),
-    Case("labor_scan", sample_labor, _pdf("render_labor_contract", True), pdf_lines, _labor_fields),
-    Case(
-        "license_clean",
-        sample_license,
-        _img("render_business_license", "clean"),
-        image_lines,
-        _license_fields,
+    _pdf_case("lease_text", "lease", "lease_contract", False, sample_lease, _lease_outcomes),
+    _pdf_case("lease_scan", "lease", "lease_contract", True, sample_lease, _lease_outcomes),
+    _pdf_case("labor_text", "labor_contract", "labor_contract", False, sample_labor, _labor_outcomes),
+    _pdf_case("labor_scan", "labor_contract", "labor_contract", True, sample_labor, _labor_outcomes),
+    _img_case(
+        "license_clean", "business_license", "business_license", "clean", sample_license, _license_outcomes
     ),
-    Case(
+    _img_case(
         "license_desk_photo",
+        "business_license",
+        "business_license",
+        "desk_photo",
         sample_license,
-        _img("render_business_license", "desk_photo"),
-        image_lines,
-        _license_fields,
+        _license_outcomes,
     ),
-    Case(
-        "license_skew", sample_license, _img("render_business_license", "skew"), image_lines, _license_fields
+    _img_case(
+        "license_skew", "business_license", "business_license", "skew", sample_license, _license_outcomes
     ),
-    Case(
-        "property_clean",
-        sample_property,
-        _img("render_property_certificate", "clean"),
-        image_lines,
-        _property_fields,
+    _img_case(
+        "property_clean", "property", "property_certificate", "clean", sample_property, _property_outcomes
     ),
-    Case(
+    _img_case(
         "enrollment_clean",
+        "enrollment",
+        "enrollment_certificate",
+        "clean",
         sample_enrollment,
-        _img("render_enrollment_certificate", "clean"),
-        image_lines,
-        _enrollment_fields,
+        _enrollment_outcomes,
     ),
-    Case(
-        "lodging_clean",
-        sample_lodging,
-        _img("render_lodging_certificate", "clean"),
-        image_lines,
-        _lodging_fields,
-    ),
-    Case(
-        "old_permit_clean",
-        sample_old_permit,
-        _img("render_old_permit", "clean"),
-        image_lines,
-        _old_permit_fields,
+    _img_case("lodging_clean", "lodging", "lodging_certificate", "clean", sample_lodging, _lodging_outcomes),
+    _img_case(
+        "old_permit_clean", "old_permit", "old_permit", "clean", sample_old_permit, _old_permit_outcomes
     ),
 )
 
 
-def run_case(case: Case, n: int, seed: int, engine: Any) -> dict[str, Any]:
-    per_field: dict[str, int] = {}
+def _rng(seed: int, family: str, case: Case, k: int) -> random.Random:
+    # Family a keeps the seeds of the earlier single-family runs, so its rows stay comparable.
+    return random.Random(f"{seed}:{case.name}:{k}" if family == "a" else f"{seed}:{family}:{case.name}:{k}")
+
+
+def run_case(case: Case, n: int, seed: int, engine: Any, *, family: str = "a") -> dict[str, Any]:
+    right: dict[str, int] = {}
+    trusted_wrong: dict[str, int] = {}
     all_right, total_ms = 0, 0.0
     failures: list[str] = []
     for k in range(n):
-        rng = random.Random(f"{seed}:{case.name}:{k}")
+        rng = _rng(seed, family, case, k)
         doc = case.make(rng)
-        uploaded = case.render(doc, rng)
+        uploaded = case.render(doc, family, rng)
         # Rendering is not part of the pipeline's cost: time reading + OCR + extraction only.
         started = time.perf_counter()
         try:
             lines, confs = case.read(uploaded, engine)
         except RuntimeError:  # an OCR timeout under load: the document counts as read wrong
             lines, confs = [], []
-        ok = case.fields(doc, lines, confs)
+        out = case.outcomes(doc, lines, confs)
         total_ms += (time.perf_counter() - started) * 1000
-        for field, good in ok.items():
-            per_field[field] = per_field.get(field, 0) + int(good)
-        if all(ok.values()):
+        for field, o in out.items():
+            right[field] = right.get(field, 0) + int(o.right)
+            trusted_wrong[field] = trusted_wrong.get(field, 0) + int(o.wrong_trusted)
+        if all(o.right for o in out.values()):
             all_right += 1
         elif len(failures) < 3:
-            failures.append(f"#{k}: " + ",".join(f for f, good in ok.items() if not good))
+            failures.append(f"#{k}: " + ",".join(f for f, o in out.items() if not o.right))
     return {
         "name": case.name,
+        "kind": case.kind,
+        "family": family,
         "n": n,
-        "fields": {f: 100.0 * c / n for f, c in per_field.items()},
+        "fields": {f: 100.0 * c / n for f, c in right.items()},
+        "right": right,
+        "trusted_wrong": trusted_wrong,
         "all": 100.0 * all_right / n,
         "ms": total_ms / n,
         "failures": failures,
     }
 
 
+def _pct(num: int, den: int) -> str:
+    return f"{100.0 * num / den:.1f}" if den else "–"
+
+
+def _summary_table(results: list[dict[str, Any]], families: list[str]) -> str:
+    head = "| template / condition | n | " + " | ".join(
+        f"{f}: all fields % | {f}: wrong ≥ bar | {f}: ms/doc" for f in families
+    )
+    out = [head + " |", "|---|---|" + "---|---|---|" * len(families)]
+    for name in dict.fromkeys(r["name"] for r in results):
+        cells = []
+        n = 0
+        for fam in families:
+            r = next((x for x in results if x["name"] == name and x["family"] == fam), None)
+            if r is None:
+                cells += ["", "", ""]
+                continue
+            n = r["n"]
+            tw = sum(r["trusted_wrong"].values())
+            cells += [f"{r['all']:.1f}", f"{tw}/{n * len(r['right'])}", f"{r['ms']:.0f}"]
+        out.append(f"| {name} | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def _field_table(results: list[dict[str, Any]], families: list[str]) -> str:
+    req = required_fields()
+    head = "| template / condition | field | " + " | ".join(
+        f"{f}: right % | {f}: wrong ≥ bar" for f in families
+    )
+    out = [head + " |", "|---|---|" + "---|---|" * len(families)]
+    for name in dict.fromkeys(r["name"] for r in results):
+        rows = [r for r in results if r["name"] == name]
+        for field in rows[0]["right"]:
+            mark = " **(required)**" if field in req.get(rows[0]["kind"], ()) else ""
+            cells = []
+            for fam in families:
+                r = next((x for x in rows if x["family"] == fam), None)
+                if r is None:
+                    cells += ["", ""]
+                    continue
+                cells += [_pct(r["right"][field], r["n"]), str(r["trusted_wrong"][field])]
+            out.append(f"| {name} | {field}{mark} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def _target_table(results: list[dict[str, Any]], families: list[str]) -> str:
+    """Required fields over all conditions, against the target: ≥ 95 % right, ≤ 0.5 % wrong above the bar."""
+    req = required_fields()
+    out = [
+        "| kind | required field | "
+        + " | ".join(f"{f}: right % | {f}: wrong ≥ bar %" for f in families)
+        + " |",
+        "|---|---|" + "---|---|" * len(families),
+    ]
+    kinds = list(dict.fromkeys(r["kind"] for r in results))
+    totals = {f: [0, 0, 0] for f in families}  # right, trusted wrong, readings
+    for kind in kinds:
+        for field in req.get(kind, ()):
+            cells = []
+            for fam in families:
+                rs = [r for r in results if r["kind"] == kind and r["family"] == fam and field in r["right"]]
+                n = sum(r["n"] for r in rs)
+                ok = sum(r["right"][field] for r in rs)
+                tw = sum(r["trusted_wrong"][field] for r in rs)
+                totals[fam][0] += ok
+                totals[fam][1] += tw
+                totals[fam][2] += n
+                cells += [f"{_pct(ok, n)} ({ok}/{n})", f"{_pct(tw, n)} ({tw})"]
+            out.append(f"| {kind} | {field} | " + " | ".join(cells) + " |")
+    cells = []
+    for fam in families:
+        ok, tw, n = totals[fam]
+        cells += [f"{_pct(ok, n)} ({ok}/{n})", f"{_pct(tw, n)} ({tw})"]
+    out.append("| **all** | **required fields** | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def _all_fields_line(results: list[dict[str, Any]], families: list[str]) -> str:
+    parts = []
+    for fam in families:
+        rs = [r for r in results if r["family"] == fam]
+        n = sum(r["n"] * len(r["right"]) for r in rs)
+        ok = sum(sum(r["right"].values()) for r in rs)
+        tw = sum(sum(r["trusted_wrong"].values()) for r in rs)
+        parts.append(
+            f"family {fam}: {_pct(ok, n)} % of {n} field readings right, {_pct(tw, n)} % wrong ≥ bar ({tw})"
+        )
+    return "; ".join(parts)
+
+
 def _table(results: list[dict[str, Any]]) -> str:
+    """The single-family table of earlier runs (kept for --family a|b)."""
     out = [
         "| template / condition | n | per-field exact match % | all fields % | ms/doc |",
         "|---|---|---|---|---|",
@@ -457,41 +614,88 @@ def _table(results: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def report(results: list[dict[str, Any]], families: list[str], command: str) -> str:
+    bar = min_confidence()
+    return (
+        "# Field extraction from non-ID documents, template families side by side\n\n"
+        f"`{command}` — {date.today().isoformat()}.\n\n"
+        "Family **a** is the tuning family (samplecity/render/certificates.py, contracts.py, idcard.py); "
+        "family **b** is held out (samplecity/render/family_b_*.py: other label words, ruled tables, values "
+        "under labels, header boxes, seals over text, two-page contracts) and is not looked at when tuning "
+        "the extractors (issue 11 item 4). Target on family b: every required field ≥ 95 % right and a "
+        f"wrong reading at or above the confidence bar ({bar:.2f}) ≤ 0.5 %.\n\n"
+        '"Wrong ≥ bar" counts field values read wrong with confidence ≥ the bar (a value not read at all, '
+        "or read below the bar, is not counted: a person looks at those). ms/doc covers PDF reading or image "
+        "decoding, orientation, OCR and extraction (not rendering).\n\n"
+        "## Required fields (config/documents.yaml `ocr_required_fields`), all conditions\n\n"
+        + _target_table(results, families)
+        + "\n\nAll fields: "
+        + _all_fields_line(results, families)
+        + ".\n\n## Per template / condition\n\n"
+        + _summary_table(results, families)
+        + "\n\n## Per field\n\n"
+        + _field_table(results, families)
+        + "\n"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--engine", default="tesseract", help="tesseract or rapidocr")
     parser.add_argument("--only", default="", help="comma-separated row names")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "ocr_documents.md")
+    parser.add_argument(
+        "--family",
+        choices=("a", "b", "both"),
+        default="both",
+        help="template family: a (tuning), b (held out)",
+    )
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
     from documents.ocr.engines import get_engine
 
+    families = ["a", "b"] if args.family == "both" else [args.family]
     engine = get_engine(args.engine)
     only = {s for s in args.only.split(",") if s}
     results = []
     for case in CASES:
         if only and case.name not in only:
             continue
-        started = time.perf_counter()
-        res = run_case(case, args.n, args.seed, engine)
-        results.append(res)
-        print(
-            f"{case.name}: all {res['all']:.1f}%  {res['ms']:.0f} ms/doc  "
-            f"({time.perf_counter() - started:.0f} s)  failures: {res['failures']}",
-            flush=True,
-        )
-    table = _table(results)
-    print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        f"# Field extraction from non-ID documents ({args.engine})\n\n"
-        f"`.venv/bin/python bench/ocr_documents.py --engine {args.engine} --n {args.n} --seed {args.seed}` — "
-        f"{date.today().isoformat()}; ms/doc covers PDF reading or image decoding, orientation, OCR and "
-        "extraction (not rendering).\n\n" + table + "\n",
-        encoding="utf-8",
+        for fam in families:
+            started = time.perf_counter()
+            res = run_case(case, args.n, args.seed, engine, family=fam)
+            results.append(res)
+            print(
+                f"{case.name} [{fam}]: all {res['all']:.1f}%  {res['ms']:.0f} ms/doc  "
+                f"({time.perf_counter() - started:.0f} s)  wrong≥bar {sum(res['trusted_wrong'].values())}  "
+                f"failures: {res['failures']}",
+                flush=True,
+            )
+    command = (
+        f".venv/bin/python bench/ocr_documents.py --engine {args.engine} --n {args.n} --seed {args.seed} "
+        f"--family {args.family}" + (f" --only {args.only}" if args.only else "")
     )
+    results_dir = REPO / "bench" / "results"
+    if args.family == "a" and args.out is None:
+        # The earlier single-family report, unchanged in form.
+        table = _table(results)
+        print(table)
+        out = results_dir / "ocr_documents.md"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(
+            f"# Field extraction from non-ID documents ({args.engine})\n\n"
+            f"`{command}` — {date.today().isoformat()}; ms/doc covers PDF reading or image decoding, "
+            "orientation, OCR and extraction (not rendering).\n\n" + table + "\n",
+            encoding="utf-8",
+        )
+        return
+    text = report(results, families, command)
+    print(text)
+    out = args.out or results_dir / "ocr_documents_families.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
