@@ -25,8 +25,8 @@ from models.package import (
     ApplicationPackage,
     PackageProblem,
     PackageRefused,
-    normalise_phone,
     parse_application,
+    problem,
 )
 from models.reasons import ReasonCode
 from models.status import CaseStatus
@@ -88,55 +88,89 @@ def _read_regular_file(
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
-        problems.append(_problem("PACKAGE_INVALID", path.name, "缺少文件", "file is missing"))
+        problems.append(_problem("PACKAGE_INVALID", path.name, ("缺少该文件", "file is missing"), _PUT_FILE))
         return None
     except OSError:
         # A symlink (ELOOP) or unreadable entry: never followed, never read.
         if not quiet_if_not_regular:
-            problems.append(_problem("FILE_UNREADABLE", path.name, "无法读取该文件", "cannot read file"))
+            problems.append(
+                _problem(
+                    "FILE_UNREADABLE", path.name, ("无法读取该文件", "cannot read file"), _PUT_FILE_ITSELF
+                )
+            )
         return None
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             if not quiet_if_not_regular:
-                problems.append(_problem("FILE_UNREADABLE", path.name, "不是普通文件", "not a regular file"))
+                problems.append(
+                    _problem(
+                        "FILE_UNREADABLE", path.name, ("不是普通文件", "not a regular file"), _PUT_FILE_ITSELF
+                    )
+                )
             return None
         data = handle.read(limit + 1)
     if len(data) > limit:
-        problems.append(
-            _problem(
-                "FILE_TYPE_NOT_ALLOWED",
-                path.name,
-                f"文件超过 {limit // (1024 * 1024)} MB 上限",
-                f"file exceeds the {limit} byte limit",
-            )
-        )
+        problems.append(_too_large(path.name, limit))
         return None
     return data
 
 
-def _problem(code: str, field: str, zh: str, en: str) -> PackageProblem:
-    return PackageProblem(code=code, field=field, zh=f"{field}：{zh}，请重新上传。", en=f"{field}: {en}")
+# What the applicant can do about each file-level refusal (every refusal names one).
+_PUT_FILE = (
+    "请将申请表 application.json 放入申请文件夹后重新提交",
+    "put application.json in the package and submit again",
+)
+_PUT_FILE_ITSELF = (
+    "请直接放入文件本身（不要使用文件夹、快捷方式或链接）后重新上传",
+    "put the file itself in the package (not a folder, shortcut or link) and upload again",
+)
+_RETAKE = ("请重新拍照或导出该文件后再上传", "take the photo or export the file again and upload it")
+_CONVERT = (
+    "请将其另存为 JPEG、PNG 图片或 PDF 文件后重新上传",
+    "save it as a JPEG, PNG or PDF file and upload it again",
+)
+
+
+def _size(limit: int) -> str:
+    megabytes = limit / (1024 * 1024)
+    return f"{megabytes:.3g} MB" if megabytes >= 1 else f"{limit / 1024:.3g} KB"
+
+
+def _too_large(name: str, limit: int) -> PackageProblem:
+    return _problem(
+        ReasonCode.FILE_TYPE_NOT_ALLOWED,
+        name,
+        (f"文件超过 {_size(limit)} 上限", f"file exceeds the {limit} byte limit"),
+        (
+            f"请压缩图片或将文件拆分为每份不超过 {_size(limit)} 后重新上传",
+            f"compress the image or split the file into parts of at most {_size(limit)} and upload them",
+        ),
+    )
+
+
+def _problem(code: str, field: str, what: tuple[str, str], action: tuple[str, str]) -> PackageProblem:
+    return problem(code, field, (f"{field}：{what[0]}", what[1]), action)
 
 
 def file_problem(name: str, data: bytes, *, max_bytes: int) -> tuple[str, PackageProblem | None]:
     """The sniffed MIME type of one uploaded file, and why it is refused (None when it is accepted):
     the same rules for a new package and for corrected documents."""
     if not data:
-        return "application/x-empty", _problem(ReasonCode.FILE_UNREADABLE, name, "文件为空", "file is empty")
-    if len(data) > max_bytes:
-        return "", _problem(
-            ReasonCode.FILE_TYPE_NOT_ALLOWED,
-            name,
-            f"文件超过 {max_bytes // (1024 * 1024)} MB 上限",
-            f"file exceeds the {max_bytes} byte limit",
+        return "application/x-empty", _problem(
+            ReasonCode.FILE_UNREADABLE, name, ("文件为空", "file is empty"), _RETAKE
         )
+    if len(data) > max_bytes:
+        return "", _too_large(name, max_bytes)
     mime_type = sniff_type(data)
     if mime_type not in ALLOWED_TYPES:
         return mime_type, _problem(
             ReasonCode.FILE_TYPE_NOT_ALLOWED,
             name,
-            f"文件实际格式为 {mime_type}，仅接受 JPEG、PNG 图片或 PDF 文件",
-            f"file is {mime_type}; only JPEG, PNG and PDF are accepted",
+            (
+                f"文件实际格式为 {mime_type}，仅接受 JPEG、PNG 图片或 PDF 文件",
+                f"file is {mime_type}; only JPEG, PNG and PDF are accepted",
+            ),
+            _CONVERT,
         )
     return mime_type, None
 
@@ -162,14 +196,20 @@ def check_files(
                 _problem(
                     "DOCUMENT_MISSING",
                     ref.file,
-                    f"材料清单列出的{ref.kind.label_zh}文件未随申请提交",
-                    f"listed {ref.kind.value} file is not in the package",
+                    (
+                        f"材料清单列出的{ref.kind.label_zh}文件未随申请提交",
+                        f"listed {ref.kind.value} file is not in the package",
+                    ),
+                    (
+                        f"请上传{ref.kind.label_zh}文件 {ref.file}，或从材料清单中删去该项",
+                        f"upload {ref.file} ({ref.kind.label_en}) or remove it from the document list",
+                    ),
                 )
             )
             continue
-        mime_type, problem = file_problem(ref.file, data, max_bytes=get_settings().max_file_bytes)
-        if problem is not None:
-            problems.append(problem)
+        mime_type, refusal = file_problem(ref.file, data, max_bytes=get_settings().max_file_bytes)
+        if refusal is not None:
+            problems.append(refusal)
             continue
         checked.append(_CheckedFile(ref.kind.value, ref.file, data, mime_type))
     total = sum(len(f.data) for f in checked)
@@ -178,8 +218,15 @@ def check_files(
             _problem(
                 "FILE_TYPE_NOT_ALLOWED",
                 "documents",
-                f"材料总大小超过 {max_package_bytes // (1024 * 1024)} MB 上限",
-                f"package exceeds {max_package_bytes} bytes",
+                (
+                    f"材料总大小超过 {_size(max_package_bytes)} 上限",
+                    f"package exceeds {max_package_bytes} bytes",
+                ),
+                (
+                    f"请压缩图片或减少页数，使全部材料合计不超过 {_size(max_package_bytes)}",
+                    f"compress the images or drop pages so that all files together stay under "
+                    f"{_size(max_package_bytes)}",
+                ),
             )
         )
     if problems:
@@ -204,6 +251,8 @@ def submit_package(
     engine = engine or get_engine()
     store = store or get_document_store()
     package = parse_application(application)
+    if package.ignored_fields:
+        log.info("submission %s: ignored unknown fields %s", package.submission_id, package.ignored_fields)
 
     existing = find_case(package.submission_id, engine)
     if existing is not None:
@@ -238,6 +287,7 @@ def submit_package(
         actor=INTAKE_ACTOR,
         reason=(
             f"收到申请（{package.business_type.label_zh}） received {package.business_type.value} application"
+            + _ignored_note(package.ignored_fields)
         ),
     )
     try:
@@ -258,6 +308,12 @@ def submit_package(
     return IntakeResult(package.submission_id, case.id, CaseStatus.SUBMITTED, True, case.business_type)
 
 
+def _ignored_note(ignored: list[str]) -> str:
+    # The names (never the values) of keys the reader skipped stay on the case's first audit row,
+    # so staff can see what the portal sent beyond the contract.
+    return f"；已忽略未识别字段 ignored unknown fields: {', '.join(ignored)}" if ignored else ""
+
+
 def submit_folder(folder: Path, **kwargs: object) -> IntakeResult:
     """Accept the package in `folder` (application.json + files)."""
     application, files = read_package_folder(folder, max_file_bytes=get_settings().max_file_bytes)
@@ -274,11 +330,11 @@ def _new_case(package: ApplicationPackage) -> Case:
         status=CaseStatus.SUBMITTED.value,
         applicant_name=package.applicant.name,
         applicant_id_number=package.applicant.id_number,
-        applicant_phone=normalise_phone(package.applicant.phone),
+        applicant_phone=package.applicant.phone,  # normalised by the package model
         residence_address=package.residence_address,
         delivery_method=delivery.method.value,
         delivery_address=delivery.address,
         delivery_recipient=delivery.recipient,
-        delivery_phone=normalise_phone(delivery.phone) if delivery.phone else None,
+        delivery_phone=delivery.phone,
         application=package.model_dump(mode="json"),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import zipfile
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
@@ -186,3 +187,99 @@ def test_uncommitted_work_is_not_saved(engine: Engine, tmp_path: Path) -> None:
     with unit_of_work() as uow:
         case = uow.session.get(Case, case_id)
         assert case is not None and case.status == "submitted"
+
+
+def test_pickup_with_an_empty_address_becomes_a_case(engine: Engine, tmp_path: Path) -> None:
+    """Issue 11: an independent portal writes "" for the fields a pickup does not need."""
+    folder = make_package(
+        tmp_path / "pkg",
+        submission_id="PORTAL-B-0001",
+        applicant={"name": "王小明", "id_number": "511302199003154418", "phone": "+86 138-1234-5678"},
+        basis="Residence",
+        delivery={"method": "pickup", "address": "", "recipient": "", "phone": "  "},
+        portal_ref="B-7781",
+    )
+    result = submit_folder(folder)
+    assert result.created and result.status is CaseStatus.SUBMITTED
+    with Session(engine) as session:
+        case = session.get(Case, result.case_id)
+        assert case is not None
+        (received,) = session.exec(select(StatusTransition).where(StatusTransition.case_id == case.id)).all()
+    assert (case.delivery_method, case.delivery_address, case.delivery_recipient, case.delivery_phone) == (
+        "pickup",
+        None,
+        None,
+        None,
+    )
+    assert case.applicant_phone == "13812345678" and case.basis == "residence"
+    assert "portal_ref" in received.reason and "B-7781" not in received.reason
+
+
+def _set_cap(monkeypatch: pytest.MonkeyPatch, name: str, value: int) -> None:
+    from config.settings import get_settings
+
+    monkeypatch.setenv(name, str(value))
+    get_settings.cache_clear()
+
+
+def _no_application(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / "application.json").unlink()
+
+
+def _linked_application(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = folder.parent / "elsewhere.json"
+    (folder / "application.json").rename(real)
+    (folder / "application.json").symlink_to(real)
+
+
+def _missing_listed_file(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / "lease.pdf").unlink()
+
+
+def _gif(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / "id_front.jpg").write_bytes(GIF)
+
+
+def _empty(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / "id_back.jpg").write_bytes(b"")
+
+
+def _file_too_large(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / "lease.pdf").write_bytes(pdf_bytes() + b"%" * 50_000)
+    _set_cap(monkeypatch, "RONGJU_MAX_FILE_BYTES", 40_000)
+
+
+def _package_too_large(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _set_cap(monkeypatch, "RONGJU_MAX_PACKAGE_BYTES", 4_000)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "code", "field", "label"),
+    [
+        (_no_application, "PACKAGE_INVALID", "application.json", "application.json"),
+        (_linked_application, "FILE_UNREADABLE", "application.json", "文件本身"),
+        (_missing_listed_file, "DOCUMENT_MISSING", "lease.pdf", "房屋租赁合同文件 lease.pdf"),
+        (_gif, "FILE_TYPE_NOT_ALLOWED", "id_front.jpg", "JPEG、PNG 图片或 PDF"),
+        (_empty, "FILE_UNREADABLE", "id_back.jpg", "重新拍照"),
+        (_file_too_large, "FILE_TYPE_NOT_ALLOWED", "lease.pdf", "拆分"),
+        (_package_too_large, "FILE_TYPE_NOT_ALLOWED", "documents", "合计不超过"),
+    ],
+)
+def test_every_intake_refusal_names_what_to_do(
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    spoil: Callable[[Path, pytest.MonkeyPatch], None],
+    code: str,
+    field: str,
+    label: str,
+) -> None:
+    folder = make_package(tmp_path / "pkg")
+    spoil(folder, monkeypatch)
+    with pytest.raises(PackageRefused) as raised:
+        submit_folder(folder)
+    (problem,) = raised.value.problems
+    assert (problem.code, problem.field) == (code, field)
+    assert problem.action_zh.startswith("请") and label in problem.action_zh, problem.action_zh
+    assert problem.zh.endswith(f"{problem.action_zh}。") and problem.action_en in problem.en
+    assert _count(engine, Case) == 0
