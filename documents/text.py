@@ -9,6 +9,7 @@ which would also accept other scripts' digits.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -254,6 +255,20 @@ def find_uscc(s: str) -> list[str]:
         for window in _windows(run, 18):
             if uscc.is_valid(window) and window not in found:
                 found.append(window)
+    return found
+
+
+def find_uscc_in_lines(lines: Sequence[str]) -> list[str]:
+    """find_uscc over each line, then over neighbouring lines put together (a code a table rule or a
+    cell border cut in two: 91510100MA6 | 1R8XY1B). Only tried when no line holds a whole code, and
+    only codes whose check character holds count (a join of unrelated runs passes 1 time in 31 per
+    18-character window; the callers keep the code's label or its absence in its confidence)."""
+    found: list[str] = []
+    for line in lines:
+        found += [c for c in find_uscc(line) if c not in found]
+    if not found:
+        for a, b in itertools.pairwise(lines):
+            found += [c for c in find_uscc(a + b) if c not in found]
     return found
 
 

@@ -22,6 +22,7 @@ from documents.text import (
     clean_person_name,
     find_dates,
     find_uscc,
+    find_uscc_in_lines,
     iter_labelled,
     labelled_date,
     labelled_name,
@@ -188,7 +189,7 @@ def extract_business_license(
     """The fields of a business licence from its text lines (in reading order)."""
     # Not joined: a licence is a grid of short cells, and its wrapped address is rejoined by _continued.
     doc = DocumentText.build(lines, line_confidences, join=False)
-    codes = find_uscc(doc.text)
+    codes = find_uscc_in_lines(doc.lines)
     representative = labelled_name(doc, REPRESENTATIVE_LABELS)
     type_ = _text(doc, TYPE_LABELS, _TYPE_WORDS)
     if type_ is not None:

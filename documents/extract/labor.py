@@ -17,7 +17,7 @@ from documents.text import (
     clean_org_name,
     find_dates,
     find_id_numbers,
-    find_uscc,
+    find_uscc_in_lines,
     id_after,
     iter_labelled,
     labelled_name,
@@ -32,6 +32,16 @@ TERM_LABELS = ("劳动合同期限", "合同期限", "本合同为", "固定期�
 START_LABELS = ("合同开始日期", "起始日期", "开始日期", "入职日期")
 END_LABELS = ("合同终止日期", "终止日期", "结束日期", "到期日期")
 OPEN_ENDED = ("无固定期限", "无确定终止时间", "无固定期")
+# The labels above by fact: the one place to add another issuer's wording.
+LABELS: dict[str, tuple[str, ...]] = {
+    "employer": EMPLOYER_LABELS,
+    "employee": EMPLOYEE_LABELS,
+    "employer_uscc": USCC_LABELS,
+    "term": TERM_LABELS,
+    "start": START_LABELS,
+    "end": END_LABELS,
+}
+_ALL_LABELS = tuple(w for words in LABELS.values() for w in words)
 ORG_CERTAINTY = 0.9
 _ORG_WORDS = ("公司", "厂", "店", "中心", "院", "所", "部", "社", "行", "馆", "局", "会", "校", "集团")
 
@@ -56,10 +66,11 @@ def _employer(doc: DocumentText) -> Fact[str] | None:
 def _uscc(doc: DocumentText) -> Fact[str] | None:
     for i, line in enumerate(doc.lines):
         if any(label in line for label in USCC_LABELS):
-            codes = find_uscc(line) or (find_uscc(doc.lines[i + 1]) if i + 1 < len(doc.lines) else [])
+            # Beside the label, under it, or under a header row of labels: within the next lines.
+            codes = find_uscc_in_lines(doc.lines[i : i + 4])
             if codes:
                 return Fact(value=codes[0], confidence=ID_CERTAINTY)
-    codes = find_uscc(doc.text)
+    codes = find_uscc_in_lines(doc.lines)
     # Without its label a code is still the employer's (a contract names one organisation) but an
     # ID number can pass the USCC check too, so it counts for less.
     codes = [c for c in codes if c not in find_id_numbers(doc.text)]
@@ -86,7 +97,7 @@ def extract_labor_contract(
     lines: Sequence[str], *, line_confidences: Sequence[float] | None = None
 ) -> LaborContractReading:
     """The fields of a labour contract from its text lines (in reading order)."""
-    doc = DocumentText.build(lines, line_confidences)
+    doc = DocumentText.build(lines, line_confidences, label_words=_ALL_LABELS)
     employee = labelled_name(doc, EMPLOYEE_LABELS)
     id_number = id_after(doc, employee[1]) if employee else None
     if id_number is None:

@@ -15,16 +15,20 @@ from pydantic import BaseModel, ConfigDict
 
 from documents.text import (
     DocumentText,
+    address_confirmed,
+    address_continues,
     clean_address,
     find_id_numbers,
     id_after,
     iter_labelled,
     labelled_name,
     parse_amount_yuan,
+    read_labelled,
     term_dates,
 )
 from models.checks.facts import Fact, LeaseFacts
 
+# Every label another issuer's lease may print, per fact: the one place to add a wording.
 LANDLORD_LABELS = ("房屋出租人", "出租方", "出租人", "甲方", "房东", "业主", "房屋所有人")
 TENANT_LABELS = ("房屋承租人", "承租方", "承租人", "乙方", "租客", "租户", "租房人")
 ADDRESS_LABELS = (
@@ -38,11 +42,21 @@ START_LABELS = ("起租日期", "起租日", "租赁开始日期", "开始日期
 END_LABELS = ("到期日期", "租赁结束日期", "终止日期", "结束日期", "截止日期", "到期日")
 RENT_LABELS = ("每月租金", "月租金", "租金标准", "月租", "租金为", "租金")
 REGISTRATION_LABELS = ("租赁登记备案号", "登记备案号", "租赁备案号", "备案编号", "备案号", "登记编号")
+LABELS: dict[str, tuple[str, ...]] = {
+    "landlord": LANDLORD_LABELS,
+    "tenant": TENANT_LABELS,
+    "address": ADDRESS_LABELS,
+    "term": TERM_LABELS,
+    "start": START_LABELS,
+    "end": END_LABELS,
+    "rent": RENT_LABELS,
+    "registration_no": REGISTRATION_LABELS,
+}
+_ALL_LABELS = tuple(w for words in LABELS.values() for w in words)
 _REGISTRATION_NO = re.compile(r"[A-Z0-9][A-Z0-9\-]{7,29}")
 
-# Parse certainties (multiplied with the OCR confidence of the line): a value that can be validated
-# (ID check character, a real calendar date, start before end) earns more than free text.
-ADDRESS_CERTAINTY = 0.9
+# Parse certainty of the rent (multiplied with the OCR confidence of the line). The address has none:
+# its confidence comes from whether it parses as a Chengdu address (documents.text.evidence_confidence).
 RENT_CERTAINTY = 0.9
 
 
@@ -74,12 +88,24 @@ def _tenant_id(doc: DocumentText, tenant_line: int | None) -> Fact[str] | None:
 
 
 def _address(doc: DocumentText) -> Fact[str] | None:
-    for found in iter_labelled(doc.lines, ADDRESS_LABELS, stop_labels=("租赁期限", "租期", "月租金")):
-        address = clean_address(found.value)
-        if address is not None:
-            conf = doc.confidence(found.line) * found.certainty * ADDRESS_CERTAINTY
-            return Fact(value=address, confidence=round(conf, 3))
-    return None
+    return read_labelled(
+        doc,
+        ADDRESS_LABELS,
+        clean_address,
+        confirm=address_confirmed,
+        stop_labels=(
+            "租赁期限",
+            "租期",
+            "月租金",
+            "租金",
+            "租赁用途",
+            "房屋用途",
+            "建筑面积",
+            "面积",
+            "备案号",
+        ),
+        continues=address_continues,
+    )
 
 
 def _rent(doc: DocumentText) -> Fact[int] | None:
@@ -106,7 +132,7 @@ def _registration_no(doc: DocumentText) -> Fact[str] | None:
 
 def extract_lease(lines: Sequence[str], *, line_confidences: Sequence[float] | None = None) -> LeaseReading:
     """The fields of a lease contract from its text lines (in reading order)."""
-    doc = DocumentText.build(lines, line_confidences)
+    doc = DocumentText.build(lines, line_confidences, label_words=_ALL_LABELS)
     landlord = labelled_name(doc, LANDLORD_LABELS)
     tenant = labelled_name(doc, TENANT_LABELS)
     start, end, _ = term_dates(doc, TERM_LABELS, START_LABELS, END_LABELS)
