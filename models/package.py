@@ -469,12 +469,12 @@ def parse_application(raw: bytes) -> ApplicationPackage:
     if not isinstance(data, dict):
         raise _refused_file(("申请表（application.json）应为一个 JSON 对象", "must hold a JSON object"))
     submission_id = data.get("submission_id")
+    if not isinstance(submission_id, str) or _is_blank(submission_id):
+        submission_id = None
     ignored = unknown_fields(data)
     try:
         package = ApplicationPackage.model_validate(data)
     except ValidationError as exc:
-        raise PackageRefused(
-            problems_from_validation(exc, ignored), submission_id if isinstance(submission_id, str) else None
-        ) from None
+        raise PackageRefused(problems_from_validation(exc, ignored), submission_id) from None
     package._ignored_fields = ignored
     return package
