@@ -11,8 +11,9 @@ ID-card validity follows the real rule by age at issue: under 16 → 5 years, 16
 
 from __future__ import annotations
 
+import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from stdnum.cn import ric
@@ -304,3 +305,79 @@ def make_identity(
         face_seed=rng.randint(0, 2**31 - 1),
     )
     return Identity(person, back, region)
+
+
+# ----------------------------------------------------------------------------- hard addresses
+# Hukou addresses that trip a reader up (issue 11): rare characters in the district's own name, old
+# region codes whose district was renamed, a 省直辖 unit without a prefecture, and line breaks where
+# the card puts them whatever the words (after 新 with 民 opening the next line, inside a number).
+HARD_REGIONS: tuple[Region, ...] = (
+    Region("510703", "四川省", "绵阳市", "涪城区", ("城厢街道", "工区街道", "青义镇", "丰谷镇")),
+    # An old number (郫县 until 2016: 510117 郫都区 numbers belong to children) on a card whose address
+    # already says 郫都区, and one that still says 郫县.
+    Region("510124", "四川省", "成都市", "郫都区", ("郫筒街道", "犀浦街道", "红光街道", "唐昌街道")),
+    Region("510124", "四川省", "成都市", "郫县", ("郫筒镇", "犀浦镇", "红光镇", "唐昌镇")),
+    Region("510183", "四川省", "成都市", "邛崃市", ("临邛街道", "文君街道", "固驿街道", "平乐镇")),
+    Region("511123", "四川省", "乐山市", "犍为县", ("玉津镇", "孝姑镇", "罗城镇", "清溪镇")),
+    Region("511526", "四川省", "宜宾市", "珙县", ("巡场镇", "珙泉镇", "底洞镇", "孝儿镇")),
+    Region("511527", "四川省", "宜宾市", "筠连县", ("筠连镇", "腾达镇", "巡司镇", "沐爱镇")),
+    Region("511133", "四川省", "乐山市", "马边彝族自治县", ("民建镇", "荣丁镇", "劳动镇", "苏坝镇"),
+           ("彝", "汉")),
+    Region("510681", "四川省", "德阳市", "广汉市", ("雒城街道", "金鱼街道", "三星堆镇", "向阳镇")),
+    Region("513433", "四川省", "凉山彝族自治州", "冕宁县", ("城厢镇", "泸沽镇", "漫水湾镇", "复兴镇"),
+           ("彝", "汉")),
+    Region("511824", "四川省", "雅安市", "石棉县", ("新棉街道", "棉城街道", "安顺场镇", "回隆镇")),
+    Region("500102", "", "重庆市", "涪陵区", ("敦仁街道", "崇义街道", "珍溪镇", "蔺市街道")),
+    Region("429004", "湖北省", "", "仙桃市", ("干河街道", "龙华山街道", "沔城回族镇", "郑场镇")),
+    Region("522628", "贵州省", "黔东南苗族侗族自治州", "锦屏县", ("三江镇", "敦寨镇", "茅坪镇", "铜鼓镇"),
+           ("苗", "侗", "汉")),
+)  # fmt: skip
+
+
+def hard_hukou_address(region: Region, rng: random.Random) -> tuple[str, tuple[str, ...]]:
+    """An address in `region` and where the card breaks it (2 or 3 lines), the break placed after 新
+    (民 opening the next line), after 号, inside a house number or anywhere."""
+    town = rng.choice(region.towns)
+    number = rng.randint(10, 188)
+    unit = rng.choice(("村", "社区")) if town.endswith(("镇", "乡")) else "社区"
+    place = f"新民{unit}{rng.randint(1, 12)}组{number}号"
+    if rng.random() < 0.5:
+        place = rng.choice(("建设路", "人民街", "民主巷", "新华路")) + f"{number}号"
+    if rng.random() < 0.4:
+        place += f"{rng.randint(1, 9)}栋{rng.randint(1, 4)}单元{rng.randint(1, 6)}0{rng.randint(1, 4)}室"
+    address = f"{region.province}{region.city}{region.county}{town}{place}"
+    return address, address_breaks(address, rng)
+
+
+def address_breaks(address: str, rng: random.Random) -> tuple[str, ...]:
+    """Two or three lines of 8–13 characters (the last may be shorter), one break put where a reader
+    is likely to stumble."""
+    spots: list[int] = []
+    if "新民" in address:
+        spots.append(address.index("新民") + 1)  # 民 opens the next line
+    spots += [i + 1 for i, ch in enumerate(address) if ch == "号" and i + 1 < len(address)]
+    spots += [i for i in range(1, len(address)) if address[i - 1].isdigit() and address[i].isdigit()]
+    for _ in range(50):
+        n = 3 if len(address) > 24 or (len(address) > 18 and rng.random() < 0.5) else 2
+        first = rng.choice([s for s in spots if s < len(address) - 1] or [len(address) // n])
+        cuts = sorted({first, *(rng.randint(9, len(address) - 1) for _ in range(n - 2))})
+        if n == 2 and len(cuts) == 1:
+            cuts = [first]
+        elif n == 3 and len(cuts) == 1:
+            continue
+        lines = [address[a:b] for a, b in zip([0, *cuts], [*cuts, len(address)], strict=True)]
+        # Lines are set full but the last, which may hold a single character ("号").
+        if all(8 <= len(ln) <= 13 for ln in lines[:-1]) and 1 <= len(lines[-1]) <= 13:
+            return tuple(lines)
+    per_line = math.ceil(len(address) / 3) if len(address) > 26 else 13
+    return tuple(address[i : i + per_line] for i in range(0, len(address), per_line))
+
+
+def make_hard_address_identity(
+    rng: random.Random, today: date, *, region: Region | None = None
+) -> tuple[Identity, tuple[str, ...]]:
+    """A person from HARD_REGIONS (or `region`) with a hard hukou address, and its card line breaks."""
+    identity = make_identity(rng, today, region=region or rng.choice(HARD_REGIONS))
+    address, lines = hard_hukou_address(identity.region, rng)
+    person = replace(identity.person, hukou_address=address)
+    return Identity(person, identity.back, identity.region), lines

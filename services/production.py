@@ -220,10 +220,14 @@ def _years_later(day: date, years: int) -> date:
 
 
 def _id_card_details(case_id: str, engine: Engine | None) -> tuple[str, str]:
-    """民族 and 户口地址 as read (confidently) from the ID card; "" where they could not be read.
+    """民族 and 户口地址 as read from the ID card *and verified*; "" where they could not be.
 
-    The shared data has neither, so the card prints what the reviewed ID card says, never a guess.
+    The shared data has neither, so the card prints what the reviewed ID card says, never a guess:
+    民族 from the official list, 住址 read whole (no line of its region lost) whose province /
+    prefecture / county are a real division and the case's ID number's region
+    (documents.address_verify.card_details). Otherwise the card centre sees them in missing_fields.
     """
+    from documents.address_verify import card_details
     from documents.extract.id_front import read_id_front
     from documents.ocr.config import load_ocr_settings
     from documents.safe_image import decode_image
@@ -239,13 +243,12 @@ def _id_card_details(case_id: str, engine: Engine | None) -> tuple[str, str]:
     except Exception:  # an OCR failure leaves the fields for the card centre, it does not stop the card
         log.exception("reading the ID card for the card face failed (case %s)", case_id)
         return "", ""
-    bar = load_requirements().ocr_min_confidence
-    ethnicity = reading.ethnicity
-    address = reading.facts.address
-    return (
-        str(ethnicity.value) if ethnicity and ethnicity.value and ethnicity.confidence >= bar else "",
-        str(address.value) if address and address.value and address.confidence >= bar else "",
-    )
+    with unit_of_work(engine) as uow:
+        id_number = _case(uow.session, case_id).applicant_id_number
+    details = card_details(reading, id_number, load_requirements().ocr_min_confidence)
+    if not (details.ethnicity and details.hukou_address):
+        log.info("card face of case %s leaves fields to the centre: %s", case_id, "; ".join(details.notes))
+    return details.ethnicity, details.hukou_address
 
 
 def _current_document_hash(case_id: str, kind: DocumentKind, engine: Engine | None) -> str | None:

@@ -21,6 +21,7 @@ confidence.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
+from documents.address_verify import official_ethnicities
 from documents.geometry import CARD_H, CARD_W, GeometryReport, prepare_id_card, rotate_clockwise
 from documents.ocr.config import OcrSettings, load_ocr_settings
 from documents.ocr.engines import Box, OcrEngine, OcrLine, centre_y, dark_ink, flatten_illumination, is_cjk
@@ -44,14 +46,6 @@ from models.reasons import ReasonCode
 
 log = logging.getLogger(__name__)
 
-# The 56 officially recognised ethnic groups, as printed on the card (without 族).
-ETHNICITIES: tuple[str, ...] = (
-    "汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家",
-    "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇",
-    "柯尔克孜", "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米",
-    "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔", "独龙",
-    "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
-)  # fmt: skip
 
 # Label words and the OCR misreadings of them seen often enough to matter (one character lost).
 LABELS: dict[str, tuple[str, ...]] = {
@@ -89,6 +83,9 @@ class IdFrontReading:
     # Set when a declared name was given: the verdict, and the readings it was drawn from.
     name_verification: NameVerification | None = None
     name_readings: tuple[str, ...] = ()
+    # Why the address is not a complete reading (a line in the address region dropped or missed);
+    # None when every line there is part of it. The address's confidence is then under the bar.
+    address_check: str | None = None
 
 
 # ----------------------------------------------------------------------------- anchors and regions
@@ -230,6 +227,7 @@ def _split_labelled(lines: Sequence[OcrLine]) -> list[_Labelled]:
     (an address wraps). Text before 公民身份号码 that is not labelled continues the address."""
     out: list[_Labelled] = []
     for ln in lines:
+        line_key: str | None = None
         for part in ln.text.split("\n"):
             t = _squash(part)
             if not t:
@@ -237,6 +235,14 @@ def _split_labelled(lines: Sequence[OcrLine]) -> list[_Labelled]:
             hit_key: str | None = None
             rest = t
             match = _match_label(t)
+            if match is not None and match[0] != "id_number":
+                same_line = line_key == "address"
+                next_line = line_key is None and bool(out) and out[-1].key == "address"
+                if same_line or (next_line and not _starts_with_any_label(t)):
+                    # A later row of the address ("住址…新\n民社区…", or the next line of a page
+                    # reading): its first word is the address's, not a one-character-off label (民社区
+                    # read as 民族 lost the row). A label proper (民族汉 from a crop) still counts.
+                    match = None
             if match is not None:
                 hit_key, rest = match[0], t[match[1] :]
             if hit_key is None and len(id_chars(t)) >= 15 and sum(ch.isdigit() for ch in t) >= 12:
@@ -248,6 +254,7 @@ def _split_labelled(lines: Sequence[OcrLine]) -> list[_Labelled]:
                         prev.key, prev.value + "\n" + rest, min(prev.confidence, ln.confidence)
                     )
                 continue
+            line_key = line_key or hit_key
             # The sex line also holds 民族 and its value.
             if hit_key == "sex" and "民族" in rest:
                 sex_part, eth_part = rest.split("民族", 1)
@@ -280,12 +287,13 @@ def clean_ethnicity(raw: str) -> tuple[str | None, float]:
     t = _cjk_only(normalise_ocr_text(raw)).removesuffix("族")
     if not t:
         return None, 0.0
-    if t in ETHNICITIES:
+    names = official_ethnicities()  # config/ethnicities.yaml: GB 3304's 56 names, without 族
+    if t in names:
         return t, 1.0
-    for e in sorted(ETHNICITIES, key=len, reverse=True):
+    for e in sorted(names, key=len, reverse=True):
         if t.startswith(e) or t.endswith(e):
             return e, 0.9
-    best = max(ETHNICITIES, key=lambda e: fuzz.ratio(t, e))
+    best = max(names, key=lambda e: fuzz.ratio(t, e))
     score = fuzz.ratio(t, best) / 100
     return (best, 0.6 * score) if score >= 0.5 else (None, 0.0)
 
@@ -461,8 +469,9 @@ def read_id_front(
     # Orientation reads only the number band, with the digit-whitelisted tesseract pass (fast, and the
     # benchmark's most reliable way to find which way up the card is).
     card, report, hint = prepare_id_card(bgr, engine=settings.orientation(), front=True)
+    address_check: str | None = None
     if engine.reads_layout:
-        card, report, sparse, labelled, regions = _read_by_layout(card, report, hint, engine)
+        card, report, sparse, labelled, regions, address_check = _read_by_layout(card, report, hint, engine)
     else:
         sparse, labelled, regions = _read_by_crops(card, engine, settings)
     anchors = find_anchors(sparse)
@@ -490,6 +499,12 @@ def read_id_front(
             )
         )
     facts, notes = reading.facts, [*reading.notes, f"anchors: {sorted(anchors)}"]
+    if address_check is not None:
+        notes.append(f"address incomplete: {address_check}")
+        if facts.address is not None and facts.address.confidence > INCOMPLETE_ADDRESS_CONFIDENCE:
+            # Also when the address came from the sparse fallback: the region is what is incomplete.
+            capped: Fact[str] = Fact(value=facts.address.value, confidence=INCOMPLETE_ADDRESS_CONFIDENCE)
+            facts = facts.model_copy(update={"address": capped})
     verification: NameVerification | None = None
     name_readings: tuple[str, ...] = ()
     if expected_name is not None and expected_name.strip():
@@ -515,6 +530,7 @@ def read_id_front(
         notes=notes,
         name_verification=verification,
         name_readings=name_readings,
+        address_check=address_check,
     )
 
 
@@ -545,7 +561,7 @@ def _read_by_crops(
 
 def _read_by_layout(
     card: np.ndarray, report: GeometryReport, hint: str | None, engine: OcrEngine
-) -> tuple[np.ndarray, GeometryReport, list[OcrLine], list[OcrLine], dict[str, Box]]:
+) -> tuple[np.ndarray, GeometryReport, list[OcrLine], list[OcrLine], dict[str, Box], str | None]:
     """A layout engine's way: one pass over the whole card, each line assigned to its field by where
     it sits; a value the detector missed (a lone one-stroke character such as 回) is read from its
     crop. When the number band did not settle the orientation, the whole reading does: the number
@@ -560,8 +576,8 @@ def _read_by_layout(
             orientation_by="layout",
             notes=[*report.notes, "turned by the position of the number"],
         )
-    regions = value_regions(find_anchors(lines))
-    by_field = labelled_from_layout(lines, regions)
+    layout = layout_fields(lines)
+    regions, by_field = layout.regions, layout.by_field
     have = set(by_field)
     # 民族 often shares the sex line ("性别女民族汉"): its value was read there.
     if "sex" in by_field and "民族" in _squash(by_field["sex"].text)[2:]:
@@ -575,7 +591,7 @@ def _read_by_layout(
             for k, ln in zip(missing, read, strict=True)
             if ln.text.strip()
         ]
-    return card, report, lines, labelled, regions
+    return card, report, lines, labelled, regions, layout.address_check
 
 
 def number_at_top(lines: Sequence[OcrLine], height: int) -> bool:
@@ -590,14 +606,20 @@ def labelled_from_layout(lines: Sequence[OcrLine], regions: dict[str, Box]) -> d
     """Whole-card lines regrouped as one labelled line per field ("姓名张三", "住址…\n…"), by field
     key (LABELS' keys, in card order; a field with nothing read is absent).
 
-    A line that starts with a label word belongs to that field (the rest of it is the value); any other
-    line belongs to the field whose value region holds its centre; lines elsewhere (the portrait, the
+    A line that starts inside the address region (right of the labels, between the 住址 row and the
+    number's label) is part of the address whatever its first word: an address line may begin with
+    民 (新 / 民社区…) or with a real 民族路, and taking it for the 民族 label lost it. Otherwise a line
+    that starts with a label word belongs to that field (the rest of it is the value); any other line
+    belongs to the field whose value region holds its centre; lines elsewhere (the portrait, the
     card's printed title) are dropped. A field's lines are joined top to bottom, at the confidence of
     the least sure of them."""
     per_key: dict[str, list[_Placed]] = {}
     for ln in lines:
         t = _squash(ln.text)
         if not t:
+            continue
+        if in_address_region(ln.box, regions["address"]):
+            per_key.setdefault("address", []).append(_Placed(t, ln.confidence, ln.box, False))
             continue
         match = _match_label(t)
         if match is not None:
@@ -619,6 +641,83 @@ def labelled_from_layout(lines: Sequence[OcrLine], regions: dict[str, Box]) -> d
             text = "\n".join(p.text for p in items)
             out[key] = OcrLine(LABELS[key][0] + text, min(p.confidence for p in items), regions[key])
     return out
+
+
+def in_address_region(box: Box, region: Box) -> bool:
+    """The line starts right of the 住址 label (not a merged "住址…" line) and its centre lies in the
+    address region."""
+    rx, ry, rw, rh = region
+    x, _y, w, _h = box
+    cx, cy = x + w / 2, centre_y(box)
+    return x >= rx - 12 and cx <= rx + rw and ry <= cy <= ry + rh
+
+
+# A gap between two address rows wider than this many line heights is a row the reader lost: the
+# card sets address rows ~1.3-1.5 line heights apart.
+_ROW_GAP_LINES = 2.0
+# The confidence an address gets when a line of its region is missing: under every bar, so it is
+# left to a person rather than printed or compared.
+INCOMPLETE_ADDRESS_CONFIDENCE = 0.5
+
+
+def check_address_lines(
+    lines: Sequence[OcrLine], regions: dict[str, Box], anchors: dict[str, Box], address: OcrLine | None
+) -> str | None:
+    """Why the lines of the address region do not make one complete address, or None when they do.
+
+    Every line inside the region must be part of the address, read (non-empty, confident), and the
+    rows must follow each other from the 住址 label's row down without a row missing: a line that was
+    dropped or not detected is a reading problem, never a shorter address."""
+    in_region = [ln for ln in lines if in_address_region(ln.box, regions["address"])]
+    joined = _squash(address.text) if address is not None else ""
+    for ln in in_region:
+        t = _squash(ln.text)
+        if not t or ln.confidence < INCOMPLETE_ADDRESS_CONFIDENCE:
+            return f"a line in the address region could not be read ({ln.confidence:.2f})"
+        if t not in joined:
+            return f"a line in the address region is not part of the address ({len(t)} characters)"
+    # The rows: the lines in the region, and a "住址…" line that holds the first row's value.
+    boxes = [ln.box for ln in in_region]
+    boxes += [
+        ln.box
+        for ln in lines
+        if not in_address_region(ln.box, regions["address"])
+        and (m := _match_label(_squash(ln.text))) is not None
+        and m[0] == "address"
+        and len(_squash(ln.text)) > m[1] + 2
+    ]
+    if not boxes:
+        return None if address is None else "no line of the address region was found"
+    height = sorted(b[3] for b in boxes)[len(boxes) // 2]
+    rows = sorted(centre_y(b) for b in boxes)
+    if "address" in anchors and rows[0] - centre_y(anchors["address"]) > 0.8 * height:
+        return "the address line on the 住址 row was not read"
+    for above, below in itertools.pairwise(rows):
+        if below - above > _ROW_GAP_LINES * height:
+            return "an address line between two others was not read"
+    return None
+
+
+@dataclass(frozen=True)
+class LayoutFields:
+    """A layout engine's lines grouped by field, the regions used, and the address's completeness."""
+
+    regions: dict[str, Box]
+    by_field: dict[str, OcrLine]
+    address_check: str | None
+
+
+def layout_fields(lines: Sequence[OcrLine]) -> LayoutFields:
+    """Regions from the labels found, the lines by field, and whether the address region is whole.
+    An incomplete address keeps its text but drops under the confidence bar, with the reason."""
+    anchors = find_anchors(lines)
+    regions = value_regions(anchors)
+    by_field = labelled_from_layout(lines, regions)
+    check = check_address_lines(lines, regions, anchors, by_field.get("address"))
+    if check is not None and "address" in by_field:
+        ln = by_field["address"]
+        by_field["address"] = OcrLine(ln.text, min(ln.confidence, INCOMPLETE_ADDRESS_CONFIDENCE), ln.box)
+    return LayoutFields(regions, by_field, check)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -49,8 +50,15 @@ def card_photo(face_seed: int, size: tuple[int, int], rng: random.Random) -> tup
     return photo, m
 
 
-def render_id_front(person: Person, *, rng: random.Random) -> Image.Image:
-    """The face side of the second-generation resident ID card (居民身份证)."""
+def render_id_front(
+    person: Person, *, rng: random.Random, address_lines: Sequence[str] | None = None
+) -> Image.Image:
+    """The face side of the second-generation resident ID card (居民身份证).
+
+    `address_lines` sets where the 住址 breaks (up to three lines that join to the hukou address:
+    a break after 新 with 民 opening the next line, inside a house number); by default the address
+    wraps by character count. The rng draws the same either way, so the rest of the card is the same.
+    """
     w, _h = CARD_SIZE
     base = (rng.randint(238, 246), rng.randint(238, 244), rng.randint(232, 240))
     line = (base[0] - rng.randint(10, 18), base[1] - rng.randint(8, 14), base[2] - rng.randint(2, 8))
@@ -109,6 +117,11 @@ def render_id_front(person: Person, *, rng: random.Random) -> Image.Image:
         # The card has room for three lines; longer addresses are set in a smaller font.
         per_line = math.ceil(len(person.hukou_address) / 3)
         lines = wrap_chars(person.hukou_address, per_line)
+    if address_lines is not None:
+        if "".join(address_lines) != person.hukou_address or not 1 <= len(address_lines) <= 3:
+            raise ValueError("address_lines must be 1-3 lines that join to the hukou address")
+        lines = list(address_lines)
+        per_line = max(len(ln) for ln in lines)
     af = fit_font(value_face, "国" * per_line, 540 - x_value, vsize - 2)
     for i, ln in enumerate(lines[:3]):
         d.text((x_value, y + i * (af.size + 9)), ln, font=af, fill=INK)
