@@ -89,7 +89,7 @@ def _as_school(name: str) -> str:
     return m.group(0) if m else name
 
 
-def _school(doc: DocumentText) -> Fact[str] | None:
+def _school(doc: DocumentText, raw: DocumentText) -> Fact[str] | None:
     """The school, from every place a letter or form may name it, confirmed when named twice.
 
     Places: a 学校名称/学校/院校 label; a line that is only a school's name (letterhead, signature,
@@ -97,48 +97,50 @@ def _school(doc: DocumentText) -> Fact[str] | None:
     not the school; a college named with its university is the university. Sightings count by line:
     the same name on two lines — letterhead and signature, signature and seal (even a seal read in
     part: 华大学) — are two independent readings, and only that confirms it (evidence_confidence);
-    a name read once stays under the bar, however clean the line.
+    a name read once stays under the bar, however clean the line. Labels, name lines and seals are
+    looked for in the OCR lines as read (`raw`): joining wrapped lines puts a short signature line onto
+    the sentence before it; prose is read in the joined lines (`doc`), where a name may span a wrap.
     """
     departments = {
         _bare(found.value)
-        for found in iter_labelled(doc.lines, LABELS["department"], stop_labels=_STOPS, fuzzy=False)
+        for found in iter_labelled(raw.lines, LABELS["department"], stop_labels=_STOPS, fuzzy=False)
     }
-    seen: dict[int, str] = {}  # line -> school named there
+    seen: dict[tuple[str, int], str] = {}  # (which lines, line) -> school named there
     rank: dict[str, int] = {}  # how the name was found: label 0, a line of its own 1, prose 2
-    for found in iter_labelled(doc.lines, LABELS["school"], stop_labels=_STOPS, fuzzy=False):
+    for found in iter_labelled(raw.lines, LABELS["school"], stop_labels=_STOPS, fuzzy=False):
         m = _SCHOOL.match(_bare(found.value))
-        if m and "我校" not in m.group(0) and found.line not in seen:
-            seen[found.line] = _as_school(m.group(0))
-            rank.setdefault(seen[found.line], 0)
-    for i, line in enumerate(doc.lines):
+        if m and "我校" not in m.group(0) and ("raw", found.line) not in seen:
+            seen["raw", found.line] = _as_school(m.group(0))
+            rank.setdefault(seen["raw", found.line], 0)
+    for i, line in enumerate(raw.lines):
         bare = _bare(line)
-        if i in seen or not _SCHOOL_LINE.match(bare) or "我校" in bare or bare.startswith(_ALL_LABELS):
+        if ("raw", i) in seen or not _SCHOOL_LINE.match(bare) or "我校" in bare:
             continue
-        if bare in departments and _as_school(bare) == bare:
+        if bare.startswith(_ALL_LABELS) or (bare in departments and _as_school(bare) == bare):
             continue
-        seen[i] = _as_school(bare)
-        rank.setdefault(seen[i], 1)
+        seen["raw", i] = _as_school(bare)
+        rank.setdefault(seen["raw", i], 1)
     for i, line in enumerate(doc.lines):
-        if i in seen or any(label in line for label in LABELS["department"]):
+        if any(label in line for label in LABELS["department"]):
             continue
         for m in _PROSE.finditer(line):
             if "我校" not in m.group(1):
-                seen[i] = _as_school(m.group(1))
-                rank.setdefault(seen[i], 2)
+                seen["joined", i] = _as_school(m.group(1))
+                rank.setdefault(seen["joined", i], 2)
                 break
     if not seen:
         return None
     count = Counter(seen.values())
     # A seal read in part (华大学, 成都中) is one more reading of the name it is part of.
-    for i, line in enumerate(doc.lines):
+    for i, line in enumerate(raw.lines):
         bare = _bare(line)
-        if i not in seen and 3 <= len(bare) <= 12 and not bare.startswith(_ALL_LABELS):
+        if ("raw", i) not in seen and 3 <= len(bare) <= 12 and not bare.startswith(_ALL_LABELS):
             for name in count:
                 if bare in name and bare != name:
                     count[name] += 1
                     break
     name = max(count, key=lambda n: (count[n], -rank[n], n.endswith("大学"), len(n)))
-    ocr = max(doc.confidence(i) for i, n in seen.items() if n == name)
+    ocr = max((raw if key[0] == "raw" else doc).confidence(key[1]) for key, n in seen.items() if n == name)
     confirmed = count[name] >= 2 and name.endswith(("大学", "学院", "学校"))
     return Fact(value=name, confidence=evidence_confidence(ocr, confirmed=confirmed))
 
@@ -178,7 +180,7 @@ def extract_enrollment_certificate(
     enrolled, month_only = _enrolled(doc)
     return EnrollmentReading(
         facts=EnrollmentFacts(
-            school=_school(doc),
+            school=_school(doc, DocumentText.build(lines, line_confidences, join=False)),
             id_number=Fact(value=numbers[0], confidence=ID_CERTAINTY) if numbers else None,
         ),
         student_name=_student(doc),

@@ -295,3 +295,178 @@ def test_nothing_readable_gives_no_facts() -> None:
     r = extract_lease(["模糊不清", "@@@@"], line_confidences=[0.2, 0.1])
     assert r.facts.model_dump(exclude_none=True) == {}
     assert r.tenant_name is None and r.monthly_rent is None
+
+
+# --- layouts of other templates (issue 11 item 4) -------------------------------------------------
+# Synthetic OCR lines for the layouts another generator's templates use: values under their labels,
+# two pairs on one row, a header row of label cells, wrapped addresses, ruled tables read as bars,
+# label synonyms. RapidOCR reads such lines at ~0.89; a value read right and confirmed by its own
+# structure must clear the 0.80 bar, one that is not confirmed must stay under it.
+
+OCR = 0.887
+BAR = 0.80
+CERT_NO = "川(2021)成都市不动产权第0123456号"
+ADDRESS = "成都市武侯区玉林北路12号3栋2单元501"
+UNIT_NO = "510107001234GB00012F00012345"
+
+PROPERTY_LAYOUTS: dict[str, list[str]] = {
+    "value_under_label": [CERT_NO, "权利人", "张建国", "坐落", ADDRESS, "不动产单元号", UNIT_NO],
+    "two_pairs_on_one_row": [
+        "川（2021）成都市不动产权第0123456号",
+        "权利人：张建国 共有情况：单独所有",
+        f"房屋坐落：{ADDRESS} 不动产单元号：{UNIT_NO}",
+    ],
+    "wrapped_beside_label": [CERT_NO, "权利人 张建国", "房屋坐落 成都市武侯区玉林北路12号3栋2单", "元501",
+                             f"不动产单元号 {UNIT_NO}"],
+    "label_centred_tail_beside": [CERT_NO, "权利人张建国", "成都市武侯区玉林北路12号3栋2单元", "坐落501",
+                                  f"不动产单元号{UNIT_NO}"],
+    "label_centred_tail_under": [CERT_NO, "张建国", "权利人", "成都市武侯区玉林北路12号3栋2单", "坐落",
+                                 "元501", "不动产单元号"],
+    "table_rules": ["|川(2021)成都市不动产权第0123456号|", "丨权利人丨张建国丨", "|——————|",
+                    f"|房屋坐落 | {ADDRESS}|", f"丨不动产单元号丨{UNIT_NO}丨"],
+    "header_row": [CERT_NO, "权利人", "共有情况", "张建国", "单独所有", "房屋坐落", "不动产单元号", ADDRESS,
+                   UNIT_NO],
+    "synonym_bdc_zuoluo": [CERT_NO, "不动产坐落：", ADDRESS, "权利人：张建国"],
+    "two_pages": [CERT_NO, "不动产权证书", "第 1 页", "权利人 张建国", "第 2 页", f"坐落 {ADDRESS}"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("layout", sorted(PROPERTY_LAYOUTS))
+def test_property_certificate_in_other_layouts_is_read_and_trusted(layout: str) -> None:
+    lines = PROPERTY_LAYOUTS[layout]
+    f = extract_property_certificate(lines, line_confidences=[OCR] * len(lines))
+    assert f.certificate_no is not None and f.certificate_no.value == CERT_NO
+    assert f.address is not None and f.address.value == ADDRESS
+    # Both confirmed by structure: no fixed discount may push a right reading under the bar.
+    assert f.certificate_no.confidence >= BAR and f.address.confidence >= BAR
+
+
+@pytest.mark.parametrize(
+    ("lines", "why"),
+    [
+        (["坐落：成都市武侯区玉林北路12号3栋2单"], "the wrapped end was lost"),
+        (["坐落：成都市武侯区玉林北路12号3栋2单元"], "cut after 单元: the room is missing"),
+        (["坐落：重庆市渝中区解放碑路1号2栋3单元401"], "not a Chengdu address"),
+        (["坐落：成都市玉林北路12号3栋2单元501"], "no district"),
+        (["成都市武侯区玉林北路12号3栋2单元501"], "no label: could be any address on the page"),
+    ],
+)
+def test_property_address_not_confirmed_stays_under_the_bar(lines: list[str], why: str) -> None:
+    f = extract_property_certificate([CERT_NO, *lines], line_confidences=[0.99] * (len(lines) + 1))
+    assert f.address is None or f.address.confidence < BAR, why
+
+
+@pytest.mark.parametrize(
+    ("number_line", "trusted"),
+    [
+        ("川(2021)成都市不动产权第0123456号", True),
+        ("川〈2021）成都市不动产权第O123456号", False),  # a letter read for a digit
+        ("川(2021)重庆市不动产权第0123456号", False),  # not a Chengdu registry
+    ],
+)
+def test_property_certificate_number_trusted_only_in_its_fixed_shape(number_line: str, trusted: bool) -> None:
+    f = extract_property_certificate([number_line, f"坐落 {ADDRESS}"], line_confidences=[OCR, OCR])
+    assert f.certificate_no is not None and f.certificate_no.value.endswith("不动产权第0123456号")
+    assert (f.certificate_no.confidence >= BAR) is trusted
+
+
+def test_property_certificate_number_split_over_two_cells() -> None:
+    f = extract_property_certificate(["川(2021)成都市", "不动产权第0123456号", f"坐落 {ADDRESS}"])
+    assert f.certificate_no is not None and f.certificate_no.value == CERT_NO
+
+
+ENROLLMENT_LAYOUTS: dict[str, list[str]] = {
+    "seal_and_footer_with_date": [
+        "在读证明", f"兹证明欧阳晓明（身份证号：{TENANT_ID}）系我校法学专业全日制在读学生。", "特此证明。",
+        "四川大学 2026年2月6日", "川大学",
+    ],
+    "letterhead_and_prose_jiudu_yu": [
+        "四川大学", "在读证明", f"兹证明欧阳晓明（身份证号：{TENANT_ID}）就读于四川大学法学院，",
+        "特此证明。",
+    ],
+    "labels_with_values_under": [
+        "学籍证明", "学校名称", "四川大学", "就读院系", "法学院", "学籍号", "2023123456", "四川大学（盖章）",
+    ],
+    "two_pairs_on_one_row": [
+        "学籍证明", "学校名称：四川大学 学籍号：2023123456", "姓名：欧阳晓明 就读院系：计算机科学与技术学院",
+        "四川大学学籍管理专用章",
+    ],
+    "department_then_school_prose": [
+        "在校证明", "姓名：欧阳晓明 就读院系：计算机科学与技术学院", "兹证明该生系四川大学全日制本科生。",
+        "四川大学",
+    ],
+    "department_value_under_its_label": [
+        "在读证明", "就读院系", "计算机科学与技术学院", "院校：四川大学", "四川大学", "2026.02.06",
+    ],
+    "college_letterhead_of_university": [
+        "四川大学法学院", "在读证明", "兹证明欧阳晓明系我院法学专业学生。", "四川大学法学院", "2026年2月6日",
+    ],
+    "table_rules": ["丨学校丨四川大学丨", "|就读院系|法学院|", "|——|——|", "四川大学"],
+    "school_is_a_college": ["成都职业技术学院", "在读证明", "兹证明欧阳晓明系我校软件技术专业学生。",
+                            "成都职业技术学院", "二〇二六年二月六日"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("layout", sorted(ENROLLMENT_LAYOUTS))
+def test_enrollment_school_in_other_layouts(layout: str) -> None:
+    lines = ENROLLMENT_LAYOUTS[layout]
+    school = extract_enrollment_certificate(lines, line_confidences=[OCR] * len(lines)).facts.school
+    expected = "成都职业技术学院" if layout == "school_is_a_college" else "四川大学"
+    assert school is not None and school.value == expected
+    # Named on two lines (letterhead, signature, seal, label, prose): confirmed, so trusted.
+    assert school.confidence >= BAR
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["在读证明", "兹证明欧阳晓明系我校法学专业全日制在读学生。", "四川大学"],  # signature only
+        ["在读证明", "学校名称：四川大学"],  # a label, read once
+    ],
+)
+def test_enrollment_school_read_once_stays_under_the_bar(lines: list[str]) -> None:
+    school = extract_enrollment_certificate(lines, line_confidences=[0.99] * len(lines)).facts.school
+    assert school is not None and school.value == "四川大学" and school.confidence < BAR
+
+
+LEASE_LAYOUTS: dict[str, list[str]] = {
+    "value_under_label": ["房屋租赁合同", "出租方：张建国", "承租方：欧阳晓明", "房屋坐落", ADDRESS,
+                          "租赁期限", "自2025年3月1日起至2026年2月28日止", "租赁登记备案号",
+                          "CZBA2025510107000123"],
+    "table_rules_wrapped": ["租赁登记备案号：CZBA2025510107000123",
+                            "|房屋地址|成都市武侯区玉林北路12号3栋2单|", "|元501|",
+                            "租期 2025.03.01—2026.02.28"],
+    "two_pairs_on_one_row": [f"房屋坐落：{ADDRESS} 建筑面积：89.5平方米", "租赁期限：2025/3/1至2026/2/28",
+                             "备案号：CZBA2025510107000123"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("layout", sorted(LEASE_LAYOUTS))
+def test_lease_in_other_layouts(layout: str) -> None:
+    lines = LEASE_LAYOUTS[layout]
+    f = extract_lease(lines, line_confidences=[OCR] * len(lines)).facts
+    assert f.address is not None and f.address.value == ADDRESS and f.address.confidence >= BAR
+    assert f.start_on is not None and f.start_on.value == date(2025, 3, 1)
+    assert f.end_on is not None and f.end_on.value == date(2026, 2, 28)
+    assert f.registration_no is not None and f.registration_no.value == "CZBA2025510107000123"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["劳动合同", "用人单位名称", "统一社会信用代码", "成都嘉禾科技有限公司", USCC],  # header row
+        ["劳动合同", "甲方：成都嘉禾科技有限公司", f"统一社会信用代码 {USCC[:11]}", USCC[11:]],  # cut cell
+        ["劳动合同", f"|统一社会信用代码|{USCC}|", "|乙方|欧阳晓明|"],  # table rules
+    ],
+)
+def test_labor_contract_credit_code_in_other_layouts(lines: list[str]) -> None:
+    f = extract_labor_contract(lines, line_confidences=[OCR] * len(lines)).facts
+    assert f.employer_uscc is not None and f.employer_uscc.value == USCC
+    assert f.employer_uscc.confidence >= 0.95  # the check character holds and the label was read
+
+
+def test_business_license_credit_code_cut_by_a_rule() -> None:
+    r = extract_business_license(
+        ["营业执照", f"统一社会信用代码丨{USCC[:9]}", f"{USCC[9:]}丨", "名称 成都嘉禾科技有限公司"]
+    )
+    assert r.facts.uscc is not None and r.facts.uscc.value == USCC
