@@ -210,3 +210,48 @@ def test_value_after_label(lines: list[str], labels: list[str], expected: tuple[
         assert found is not None and found[0] == USCC and 0.6 <= found[1] < 1.0
     else:
         assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "label", "expected"),
+    [
+        (["权利人", "张三"], "权利人", "张三"),  # value under its label
+        (["权利人：张三 共有情况：单独所有"], "共有情况", "单独所有"),  # two pairs on one row
+        (["权利人", "共有情况", "张三", "单独所有"], "共有情况", "单独所有"),  # header row, cell by cell
+        (["丨权利人丨张三丨"], "权利人", "张三"),  # ruled table read as bars
+    ],
+)
+def test_iter_labelled_layouts(lines: list[str], label: str, expected: str) -> None:
+    from documents.text import DocumentText, iter_labelled
+
+    doc = DocumentText.build(lines, join=False)
+    assert next(iter_labelled(doc.lines, [label])).value == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "confirmed"),
+    [
+        ("四川省成都市武侯区玉林街道玉林北路12号3栋2单元501", True),
+        ("成都市东部新区草池街道养马正街136号附7号", True),
+        ("成都市武侯区玉林北路12号3栋2单", False),  # wrapped end lost
+        ("成都市武侯区玉林北路12号3栋2单元", False),  # room on the next line
+        ("重庆市渝中区解放碑路1号", False),
+    ],
+)
+def test_address_confirmed(address: str, confirmed: bool) -> None:
+    from documents.text import address_confirmed
+
+    assert address_confirmed(address) is confirmed
+
+
+def test_unconfirmed_values_stay_under_the_configured_bar() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from documents.text import evidence_confidence
+
+    bar = yaml.safe_load((Path(__file__).parents[2] / "config/documents.yaml").read_text())[
+        "ocr_min_confidence"
+    ]
+    assert evidence_confidence(1.0, confirmed=False) < bar <= evidence_confidence(0.887, confirmed=True)
