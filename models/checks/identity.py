@@ -69,7 +69,8 @@ _PROBLEM_ZH = {
 
 
 def check_id_number_valid(declared: str, card: str | None, today: date) -> CheckOutcome:
-    """ID_NUMBER_INVALID: the declared number (always) and the card's number (when read) pass GB 11643."""
+    """ID_NUMBER_INVALID: the declared number passes GB 11643. A card number that was read but fails it
+    leaves the check to a person."""
     check = "id_number_valid"
     declared_problem = id_number_problem(declared, today)
     card_problem = id_number_problem(card, today) if card else None
@@ -88,13 +89,9 @@ def check_id_number_valid(declared: str, card: str | None, today: date) -> Check
             **evidence,
         )
     if card_problem:
-        return failed(
-            check,
-            ReasonCode.ID_NUMBER_INVALID,
-            detail_zh=f"身份证上识别的号码{_PROBLEM_ZH[card_problem]}",
-            detail_en=f"number read from the card: {card_problem}",
-            **evidence,
-        )
+        # An invalid number read from the card is far more often a misreading than a forged card: the
+        # applicant cannot fix our reading, so a person compares the image (never 待补正).
+        return not_evaluated(check, "id_front.id_number valid", **evidence)
     return passed(check, "公民身份号码校验通过。", "ID number passes GB 11643-1999.", **evidence)
 
 

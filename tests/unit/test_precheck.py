@@ -123,7 +123,7 @@ def test_cli_precheck_json(monkeypatch: pytest.MonkeyPatch) -> None:
             rows = {
                 "registrations": data.registrations,
                 "insurance_months": data.insurance,
-                "hukou": data.hukou[0],
+                "hukou": list(data.hukou),
                 "business": business(),
                 "lease": None,
                 "property": None,
