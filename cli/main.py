@@ -275,17 +275,40 @@ def sample_city(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
     workers: Annotated[int, typer.Option(min=1, help="Processes rendering documents (same bytes)")] = 1,
+    feed: Annotated[
+        str,
+        typer.Option("--feed", help="a: our own code forms and words; b: another registry's (510100, 在营…)"),
+    ] = "a",
+    templates: Annotated[
+        str, typer.Option("--templates", help="a: the templates OCR was tuned on; b: the held-out family")
+    ] = "a",
+    blank_optional: Annotated[
+        bool,
+        typer.Option("--blank-optional", help='Send fields a case does not need as "" (pickup address …)'),
+    ] = False,
 ) -> None:
     """生成样例城市 Write a shared-data snapshot and case packages with planted defects."""
     from samplecity.city import generate_city
+    from samplecity.variants import Variants
 
     if fmt not in ("csv", "parquet"):
         err_console.print("--format must be csv or parquet")
         raise typer.Exit(code=2)
+    if feed not in ("a", "b") or templates not in ("a", "b"):
+        err_console.print("--feed and --templates are a or b")
+        raise typer.Exit(code=2)
+    variants = Variants(feed=feed, blank_optional=blank_optional, template_family=templates)  # type: ignore[arg-type]
     day = date.fromisoformat(on) if on else today()
     with console.status("生成样例城市 generating sample city…"):
         manifest = generate_city(
-            out, residents=residents, cases=cases_count, seed=seed, today=day, fmt=fmt, workers=workers
+            out,
+            residents=residents,
+            cases=cases_count,
+            seed=seed,
+            today=day,
+            fmt=fmt,
+            workers=workers,
+            variants=variants,
         )
     console.print(f"样例城市已生成 sample city written to {out}: {manifest}")
 

@@ -105,6 +105,7 @@ from samplecity.scenarios import (
     registration_row,
     si_rows,
 )
+from samplecity.variants import DEFAULT_VARIANTS, Variants, blank_unneeded, rewrite_feed
 
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "residence_registrations": (
@@ -138,6 +139,7 @@ class CityManifest(BaseModel):
     businesses: int
     table_rows: dict[str, int]
     generator: str = "rongju samplecity 1"
+    variants: str = "feed a, templates a"
 
 
 # --- background population -----------------------------------------------------------------------
@@ -330,15 +332,21 @@ def _glare_over_id_number(img: Any, rng: random.Random) -> Any:
     return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8), "RGB")
 
 
-def render_document(doc: DocPlan, rng: random.Random) -> bytes:
-    """The file bytes of one planned document."""
+def render_document(doc: DocPlan, rng: random.Random, *, family: str = "a") -> bytes:
+    """The file bytes of one planned document, drawn from template `family` where the kind has two."""
     if doc.corruption and doc.corruption != "truncated":
         return _wrong_type_bytes(doc.corruption, rng)
     from samplecity import render as r
+    from samplecity.render.family_b import has_families, render_document_family
 
     if doc.fmt == "pdf":
         fn = r.render_lease_contract if doc.kind == "lease_contract" else r.render_labor_contract
-        data = fn(doc.payload, rng=rng, scanned=doc.scanned)
+        if family != "a":
+            data = bytes(
+                render_document_family(doc.kind, doc.payload, family=family, rng=rng, scanned=doc.scanned)
+            )
+        else:
+            data = fn(doc.payload, rng=rng, scanned=doc.scanned)
     else:
         renderers: dict[str, Callable[..., Any]] = {
             "id_front": r.render_id_front,
@@ -351,6 +359,8 @@ def render_document(doc: DocPlan, rng: random.Random) -> bytes:
         }
         if doc.kind == "photo":
             img = r.render_portrait(doc.payload, rng=rng, defect=doc.portrait_defect)
+        elif family != "a" and has_families(doc.kind):
+            img = render_document_family(doc.kind, doc.payload, family=family, rng=rng)
         else:
             img = renderers[doc.kind](doc.payload, rng=rng)
         if doc.degradation == "glare_id_number":
@@ -361,15 +371,24 @@ def render_document(doc: DocPlan, rng: random.Random) -> bytes:
     return _truncate(data, rng) if doc.corruption == "truncated" else data
 
 
-def write_case(build: CaseBuild, cases_dir: Path, seed: int, k: int, *, render: bool = True) -> None:
+def write_case(
+    build: CaseBuild,
+    cases_dir: Path,
+    seed: int,
+    k: int,
+    *,
+    render: bool = True,
+    variants: Variants = DEFAULT_VARIANTS,
+) -> None:
     case_dir = cases_dir / build.submission_id
     case_dir.mkdir(parents=True, exist_ok=True)
+    application = blank_unneeded(build.application) if variants.blank_optional else build.application
     (case_dir / "application.json").write_text(
-        json.dumps(build.application, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        json.dumps(application, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     rng = random.Random(f"{seed}:render:{k}")
     for doc in build.docs:
-        data = render_document(doc, rng) if render else b""
+        data = render_document(doc, rng, family=variants.template_family) if render else b""
         (case_dir / doc.file).write_bytes(data)
 
 
@@ -402,7 +421,7 @@ def write_tables(rows: Rows, folder: Path, fmt: str) -> None:
 
             arrays = {}
             for c in columns:
-                if c == "paid":
+                if c == "paid" and all(isinstance(row[c], bool) for row in data):
                     arrays[c] = pa.array([row[c] for row in data], type=pa.bool_())
                 else:
                     arrays[c] = pa.array(
@@ -461,9 +480,11 @@ def generate_city(
     fmt: str = "csv",
     render: bool = True,
     workers: int = 1,
+    variants: Variants = DEFAULT_VARIANTS,
 ) -> CityManifest:
     """Write the sample city to `out` (see the module docstring). `render=False` writes empty document
-    files (fast tests of the model); `workers` > 1 renders cases in that many processes (same bytes)."""
+    files (fast tests of the model); `workers` > 1 renders cases in that many processes (same bytes);
+    `variants` writes the same city in other forms (samplecity/variants.py) with the same expected.json."""
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be csv or parquet, not {fmt!r}")
     out = Path(out)
@@ -473,16 +494,21 @@ def generate_city(
         if (out / owned).is_dir():
             shutil.rmtree(out / owned)
     rows, builds, _ = build_city(seed, today, residents, cases)
+    if variants.feed == "b":
+        rows = rewrite_feed(rows, seed)
     write_tables(_shuffled(rows, seed), out / "shared-data", fmt)
     if workers > 1 and render and len(builds) > 1:
         # Each case renders from its own rng, so the files do not depend on which process drew them.
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(write_case, b, out / "cases", seed, k) for k, b in enumerate(builds)]
+            futures = [
+                pool.submit(write_case, b, out / "cases", seed, k, variants=variants)
+                for k, b in enumerate(builds)
+            ]
             for future in futures:
                 future.result()
     else:
         for k, build in enumerate(builds):
-            write_case(build, out / "cases", seed, k, render=render)
+            write_case(build, out / "cases", seed, k, render=render, variants=variants)
     expected = {
         "seed": seed,
         "today": today.isoformat(),
@@ -500,6 +526,7 @@ def generate_city(
         applicants=len(builds),
         businesses=len(rows["business_registry"]),
         table_rows={t: len(rows[t]) for t in TABLE_COLUMNS},
+        variants=variants.label,
     )
     (out / "city.json").write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return manifest

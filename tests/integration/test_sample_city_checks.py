@@ -20,16 +20,32 @@ from models.package import parse_application
 from models.reasons import DOCUMENT_STAGE_CODES
 from models.reasons import ReasonCode as R
 from samplecity.city import generate_city
+from samplecity.variants import Variants
 from storage.shared_data import open_snapshot
 
 TODAY = date(2026, 11, 27)
 ANSWERED_HERE = set(R) - DOCUMENT_STAGE_CODES
 
 
-@pytest.mark.parametrize(("seed", "fmt"), [(5, "csv"), (6, "parquet")])
-def test_checks_reproduce_the_planted_reasons(tmp_path: Path, seed: int, fmt: str) -> None:
+@pytest.mark.parametrize(
+    ("seed", "fmt", "variants"),
+    [
+        (5, "csv", Variants()),
+        (6, "parquet", Variants()),
+        # The same cities written in another registry's codes and words, with blank optional fields:
+        # the same reasons must come back (a 510100 hukou is still local, 在营 still active).
+        (5, "csv", Variants(feed="b", blank_optional=True)),
+        (6, "parquet", Variants(feed="b", blank_optional=True)),
+    ],
+    ids=["csv", "parquet", "csv-feed-b", "parquet-feed-b"],
+)
+def test_checks_reproduce_the_planted_reasons(
+    tmp_path: Path, seed: int, fmt: str, variants: Variants
+) -> None:
     city = tmp_path / "city"
-    generate_city(city, residents=400, cases=120, seed=seed, today=TODAY, fmt=fmt, render=False)
+    generate_city(
+        city, residents=400, cases=120, seed=seed, today=TODAY, fmt=fmt, render=False, variants=variants
+    )
     expected = json.loads((city / "expected.json").read_text(encoding="utf-8"))["cases"]
     shared = open_snapshot(city / "shared-data", index_dir=tmp_path / "index")
 
