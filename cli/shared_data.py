@@ -75,7 +75,7 @@ def print_unknown(report: ImportReport) -> None:
         title="未知取值 unknown values",
     )
     for name, u in unknown:
-        table.add_row(name, u.column, u.value, f"{u.rows:,}", ", ".join(map(str, u.examples)))
+        table.add_row(name, u.column, u.value or "(空 empty)", f"{u.rows:,}", ", ".join(map(str, u.examples)))
     console.print(table)
     if report.accepted_unknown:
         console.print(

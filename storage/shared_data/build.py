@@ -445,6 +445,7 @@ class _Vocabulary:
 def _clean_columns(
     spec: TableSpec, frame: pd.DataFrame, rejected: _Rejections, vocabulary: _Vocabulary
 ) -> pd.DataFrame:
+    import numpy as np
     import pandas as pd
 
     out = {}
@@ -459,6 +460,11 @@ def _clean_columns(
         blank = _mask(s.isna() | (s == ""))
         if kind in ("otext", "odate"):
             s = s.where(~blank, None)
+        elif kind in ("status", "city", "division"):
+            # An empty code or status is an unknown value, not a reason to drop the row: a dropped
+            # hukou or permit row would decide the case by its absence.
+            s = s.where(~blank, "")
+            blank = np.zeros(len(s), dtype=bool)
         else:
             rejected.flag(blank, f"{column}: missing")
         present = ~blank

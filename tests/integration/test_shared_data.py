@@ -372,6 +372,9 @@ def test_import_command_refuses_unknown_values_until_accepted(snapshot_dir: Path
     tables = base_tables()
     tables["permits"][0]["status"] = "active"
     tables["hukou"][0]["hukou_city_code"] = "CD01"
+    tables["hukou"][1]["hukou_city_code"] = (
+        ""  # an empty code keeps its row (dropping it would pass the check)
+    )
     write_snapshot(snapshot_dir, tables)
     runner = CliRunner()
     refused = runner.invoke(app, ["shared-data", "import"], terminal_width=200)
@@ -387,6 +390,8 @@ def test_import_command_refuses_unknown_values_until_accepted(snapshot_dir: Path
     assert stats.exit_code == 0
     assert "active" in stats.output and "CD01" in stats.output and "reviewer" in stats.output
     assert get_shared_data().permits(ALICE)[0].status == "active"  # kept as it came, for the checks
+    assert get_shared_data().hukou(CAROL) == [HukouRecord(CAROL, "")]
+    assert "(空 empty)" in stats.output
 
 
 def test_a_refused_new_snapshot_leaves_the_last_accepted_one_in_service(snapshot_dir: Path) -> None:

@@ -154,7 +154,7 @@ def test_local_hukou(rows: list, id_number: str, passed: bool) -> None:
         assert outcome.zh.startswith("您的户口已在成都市")
 
 
-@pytest.mark.parametrize("code", ["5199", "51", "chengdu", "5101-00", "999999"])
+@pytest.mark.parametrize("code", ["5199", "51", "chengdu", "5101-00", "999999", ""])
 def test_unknown_hukou_code_goes_to_a_person(code: str) -> None:
     """A code that is no GB/T 2260 division cannot say whether the hukou is local: never a silent pass."""
     outcome = check_local_hukou([hukou(code)], ID, load_requirements().feed)
