@@ -651,6 +651,12 @@ def main() -> None:
         default="both",
         help="template family: a (tuning), b (held out)",
     )
+    parser.add_argument(
+        "--n-scanned",
+        type=int,
+        default=0,
+        help="documents per scanned-PDF row (default --n): a scanned page costs ~10x an image",
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
@@ -665,7 +671,8 @@ def main() -> None:
             continue
         for fam in families:
             started = time.perf_counter()
-            res = run_case(case, args.n, args.seed, engine, family=fam)
+            n = args.n_scanned if case.condition == "scan" and args.n_scanned else args.n
+            res = run_case(case, n, args.seed, engine, family=fam)
             results.append(res)
             print(
                 f"{case.name} [{fam}]: all {res['all']:.1f}%  {res['ms']:.0f} ms/doc  "
@@ -675,7 +682,9 @@ def main() -> None:
             )
     command = (
         f".venv/bin/python bench/ocr_documents.py --engine {args.engine} --n {args.n} --seed {args.seed} "
-        f"--family {args.family}" + (f" --only {args.only}" if args.only else "")
+        f"--family {args.family}"
+        + (f" --n-scanned {args.n_scanned}" if args.n_scanned else "")
+        + (f" --only {args.only}" if args.only else "")
     )
     results_dir = REPO / "bench" / "results"
     if args.family == "a" and args.out is None:

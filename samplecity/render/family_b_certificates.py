@@ -190,7 +190,7 @@ def render_business_license_b(doc: BusinessLicense, *, rng: random.Random) -> Im
             Box(_scope(rng), label="经营范围", span=cols),
         ]
         rows: list[list[Box]] = (
-            [[c] for c in rows_code]
+            [list(r) for r in rows_code]
             if cols == 2
             else [[Box(c.text, label=c.label)] for r in rows_code for c in r]
         )
@@ -204,18 +204,8 @@ def render_business_license_b(doc: BusinessLicense, *, rng: random.Random) -> Im
             used += min(c.span, cols)
         rows.append(cur)
         widths = [inner / cols] * cols
-        grid(
-            d,
-            (x0, y),
-            widths,
-            rows,
-            lf=lf,
-            vf=vf,
-            ruled=rng.random() < 0.5,
-            colour=label_colour,
-            label_colour=label_colour,
-            pad=12,
-        )
+        ruled = rng.random() < 0.5
+        vsize = vf.size
     else:
         lw = (
             lf.getlength("法定代表人（负责人）") + 30
@@ -241,20 +231,29 @@ def render_business_license_b(doc: BusinessLicense, *, rng: random.Random) -> Im
         rows.append(_side(addr, doc.address, span=3 if not portrait else 1))
         rows.append(_side("经营范围", _scope(rng), span=3 if not portrait else 1))
         widths = [lw, vw, lw, vw] if not portrait else [lw, vw]
-        grid(
-            d,
-            (x0, y),
-            widths,
-            rows,
-            lf=lf,
-            vf=fonts.font(face, vf.size - 2),
-            ruled=True,
-            colour=label_colour,
-            label_colour=label_colour,
-            pad=12,
-        )
-    # Authority and date at the bottom right, the seal stamped over both.
+        ruled = True
+        vsize = vf.size - 2
     ax, ay = w - x0 - 360, h - m - 200
+    # Shrink the values until the form ends above the authority's block (measured on scratch paper).
+    for _ in range(6):
+        scratch = ImageDraw.Draw(Image.new("RGB", size))
+        spans = grid(scratch, (x0, y), widths, rows, lf=lf, vf=fonts.font(face, vsize), ruled=ruled, pad=12)
+        if spans[-1][1] <= ay - 20:
+            break
+        vsize -= 2
+    grid(
+        d,
+        (x0, y),
+        widths,
+        rows,
+        lf=lf,
+        vf=fonts.font(face, vsize),
+        ruled=ruled,
+        colour=label_colour,
+        label_colour=label_colour,
+        pad=12,
+    )
+    # Authority and date at the bottom right, the seal stamped over both.
     d.text((ax, ay), "登记机关", font=fonts.font(face, 30), fill=INK)
     d.text((ax, ay + 90), date_cn(doc.issued_on), font=fonts.font(face, 30), fill=INK)
     draw_round_seal(img, (ax + 140 + rng.uniform(-20, 20), ay + 50), 100, doc.registration_authority, rng=rng)

@@ -197,7 +197,7 @@ def _lease_premises(flow: Flow, doc: LeaseContract, rng: random.Random, n: int) 
 
 def lease_sheets(doc: LeaseContract, rng: random.Random, style: Style) -> list[Sheet]:
     flow = Flow(style, rng)
-    reg_where = rng.choice(("box", "table", "footer")) if doc.registration_no else "none"
+    reg_where = rng.choice(("box", "table", "footer", "header")) if doc.registration_no else "none"
     if reg_where == "box":
         label = rng.choice(("租赁登记备案号", "登记备案号", "备案编号"))
         flow.boxed(f"{label}：{doc.registration_no}", align=rng.choice(("right", "left")))
@@ -247,7 +247,8 @@ def lease_sheets(doc: LeaseContract, rng: random.Random, style: Style) -> list[S
             (0.5, 0.5),
             ruled=False,
         )
-    return flow.finish(rng.choice(_FOOTERS))
+    header = f"租赁登记备案号：{doc.registration_no}" if reg_where == "header" else None
+    return flow.finish(rng.choice(_FOOTERS), header=header)
 
 
 def render_lease_contract_b(doc: LeaseContract, *, rng: random.Random, scanned: bool) -> bytes:

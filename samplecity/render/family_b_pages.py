@@ -235,9 +235,16 @@ class Flow:
         """A round seal centred at (x, y) on the current page: over whatever is printed there."""
         self.sheet.seals.append(Seal(x, y, r or self.rng.uniform(40, 47), text))
 
-    def finish(self, footer: str | None) -> list[Sheet]:
-        """Page footers (第1页 共2页 style) on every page; returns the pages."""
+    def finish(self, footer: str | None, *, header: str | None = None) -> list[Sheet]:
+        """Page footers (第1页 共2页 style) and a running header on every page; returns the pages."""
         n = len(self.sheets)
+        if header:
+            size = self.style.size * 0.85
+            w = self.measure(header, size)
+            y = self.style.margin_top * 0.6
+            for sheet in self.sheets:
+                sheet.marks.append(Mark(self.right - w, y, header, size))
+                sheet.rules.append(Rule(self.left, y + size * 0.5, self.right, y + size * 0.5, 0.6))
         if footer:
             size = self.style.size * 0.8
             for i, sheet in enumerate(self.sheets, start=1):
