@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from config.settings import get_settings, today
-from models.package import DocumentKind, PackageProblem, PackageRefused
+from models.package import DocumentKind, PackageRefused, problem
 from models.sla import resume
 from models.status import CaseStatus
 from models.tables import Case, Document
@@ -41,12 +41,19 @@ def submit_correction(
     """Store corrected documents for a case waiting for correction, and let its flow run continue."""
     settings = get_settings()
     problems = [
-        problem
+        found
         for item in files
-        if (problem := file_problem(item.name, item.data, max_bytes=settings.max_file_bytes)[1]) is not None
+        if (found := file_problem(item.name, item.data, max_bytes=settings.max_file_bytes)[1]) is not None
     ]
     if not files:
-        problems.append(PackageProblem("PACKAGE_INVALID", "documents", "未提供补正材料。", "No files given."))
+        problems.append(
+            problem(
+                "PACKAGE_INVALID",
+                "documents",
+                ("未提供补正材料", "no files given"),
+                ("请上传补正通知中列出的材料", "upload the documents the correction notice lists"),
+            )
+        )
     if problems:
         raise PackageRefused(problems)
 
@@ -61,11 +68,14 @@ def submit_correction(
         if CaseStatus(case.status) is not CaseStatus.NEEDS_CORRECTION:
             raise PackageRefused(
                 [
-                    PackageProblem(
+                    problem(
                         "PACKAGE_INVALID",
                         "case",
-                        f"案件当前状态为「{CaseStatus(case.status).label_zh}」，无需补正。",
-                        f"Case is {case.status}; no correction is awaited.",
+                        (
+                            f"案件当前状态为「{CaseStatus(case.status).label_zh}」，无需补正",
+                            f"case is {case.status}; no correction is awaited",
+                        ),
+                        ("请查看案件进度，无需再上传材料", "follow the case's status, nothing to upload"),
                     )
                 ]
             )

@@ -105,3 +105,11 @@ def test_corrected_documents_meet_the_intake_rules_and_reopen_the_case(
     assert state.status is CaseStatus.UNDER_REVIEW and state.needs_assessment
     backs = [d for d in _rows(case_id, Document) if d.kind == "id_back"]
     assert sorted(d.superseded for d in backs) == [False, True]  # the earlier file is kept
+
+    # A case no longer waiting refuses more files, and says what the applicant can do instead.
+    with pytest.raises(PackageRefused) as late:
+        submit_correction(
+            case_id, [CorrectedFile(DocumentKind.ID_BACK, "b.jpg", jpeg_bytes((4, 5, 6)))], resume_flow=False
+        )
+    assert [p.code for p in late.value.problems] == ["PACKAGE_INVALID"]
+    assert late.value.problems[0].action_zh.startswith("请") and late.value.problems[0].action_en
