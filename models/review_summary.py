@@ -176,6 +176,9 @@ def _cell(items: list[tuple[str, object]], bare: str) -> str:
 
 def _verdict(outcome: CheckOutcome) -> str:
     if not outcome.evaluated:
+        if "unrecognised" in outcome.evidence:
+            # The feed said something the rules do not know: the reviewer reads which value, in words.
+            return f"⚠️ 未核验 not evaluated — {_clean(outcome.zh)}"
         missing = outcome.evidence.get("missing")
         return f"⚠️ 未核验 not evaluated ({_clean(missing)})" if missing else "⚠️ 未核验 not evaluated"
     if outcome.passed:

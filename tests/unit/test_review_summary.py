@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config.city import load_policy
-from models.checks.result import CheckOutcome, failed, not_evaluated, passed
+from models.checks.result import CheckOutcome, failed, not_evaluated, passed, unrecognised
 from models.decision import decide
 from models.reasons import ReasonCode
 from models.review_summary import ReviewCase, mask_numbers, render_review_summary
@@ -78,6 +78,12 @@ def test_every_check_has_a_line_with_its_verdict_first() -> None:
     assert format_line.startswith("- ✅") and "id_number_format" in format_line
     assert by_check["name_match"].startswith("- ❌ NAME_MISMATCH")
     assert by_check["lease_in_force"].startswith("- ⚠️")
+
+
+def test_an_unrecognised_feed_value_is_named_to_the_reviewer() -> None:
+    outcome = unrecognised("permit_held", "permits.status", ["active"], statuses_on_record=["active"])
+    line = check_lines(render([outcome]))[0]
+    assert line.startswith("- ⚠️ 未核验") and "「active」" in line and "人工核实" in line
 
 
 def test_evidence_is_grouped_as_declared_document_and_shared_data() -> None:
