@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 import os
 import resource
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +72,79 @@ class PdfPage:
     def lines(self) -> list[str]:
         """The raw text lines, as laid out on the page."""
         return self.text.splitlines()
+
+    def cell_lines(self, *, gap_heights: float = 2.0) -> list[str]:
+        """The text lines with a line cut where two of its words stand more than `gap_heights` text
+        heights apart: the cells of a table row (left cell, then right cell), as OCR boxes come.
+
+        pdfplumber reads a two-column table line by line across both columns, so a value wrapping
+        inside one cell came out mixed with the other column's text (成都市…1单元 13494991122 / 1905).
+        Words of one sentence stand a space apart (under one height). When the words cannot be put
+        back into the same rows as the text lines, the text lines are given unchanged.
+        """
+        lines = self.lines
+        rows = _word_rows(self.words)
+        if len(rows) != len([line for line in lines if line.strip()]):
+            return lines
+        from documents.text import normalise_ocr_text, starts_new_line  # lazy: the child needs neither
+
+        texts = [line for line in lines if line.strip()]
+        split = [_cells(row, gap_heights) for row in rows]
+        out: list[str] = []
+        k = 0
+        while k < len(split):
+            cells = split[k]
+            if len(cells) == 1:
+                out.append(texts[k])
+                k += 1
+                continue
+            texts_k = [" ".join(w.text for w in cell) for cell in cells]
+            below = split[k + 1] if k + 1 < len(split) else []
+            below_texts = [" ".join(w.text for w in cell) for cell in below]
+            if (
+                len(below) == len(cells)
+                and starts_new_line(normalise_ocr_text(texts_k[0]))
+                and not any(ch.isdigit() for t in texts_k for ch in t)
+                and not starts_new_line(normalise_ocr_text(below_texts[0]))
+                and all(_overlap(a, b) for a, b in zip(cells, below, strict=True))
+            ):
+                # A row of labels over a row of their values (租赁期限 建筑面积 / 2025年…至… 88.28㎡):
+                # each label followed by its own value, as a form with values beside labels reads.
+                out += [t for pair in zip(texts_k, below_texts, strict=True) for t in pair]
+                k += 2
+                continue
+            out += texts_k
+            k += 1
+        return out
+
+
+def _word_rows(words: Sequence[PdfWord], tolerance: float = 3.0) -> list[list[PdfWord]]:
+    """Words grouped into rows by their top edge (pdfplumber's own clustering: a word joins the row
+    when its top is within `tolerance` of the previous top), each row left to right."""
+    rows: list[list[PdfWord]] = []
+    last_top: float | None = None
+    for word in sorted(words, key=lambda w: w.top):
+        if last_top is None or word.top - last_top > tolerance:
+            rows.append([])
+        rows[-1].append(word)
+        last_top = word.top
+    return [sorted(row, key=lambda w: w.x0) for row in rows]
+
+
+def _cells(row: list[PdfWord], gap_heights: float) -> list[list[PdfWord]]:
+    """A row's words in cells: a new cell where the gap to the previous word is over gap_heights."""
+    cells: list[list[PdfWord]] = [[row[0]]]
+    for prev, word in itertools.pairwise(row):
+        height = max(prev.bottom - prev.top, word.bottom - word.top, 1.0)
+        if word.x0 - prev.x1 > gap_heights * height:
+            cells.append([])
+        cells[-1].append(word)
+    return cells
+
+
+def _overlap(a: list[PdfWord], b: list[PdfWord]) -> bool:
+    """True when two cells share some horizontal extent (one column of a table)."""
+    return min(a[-1].x1, b[-1].x1) > max(a[0].x0, b[0].x0)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ LANDLORD_LABELS = ("房屋出租人", "出租方", "出租人", "甲方", "房�
 TENANT_LABELS = ("房屋承租人", "承租方", "承租人", "乙方", "租客", "租户", "租房人")
 ADDRESS_LABELS = (
     "房屋坐落地址", "房屋坐落于", "房屋座落于", "房屋坐落", "房屋座落", "坐落于", "座落于", "坐落", "座落",
-    "房屋地址", "租赁房屋地址", "出租房屋地址", "租赁地址", "房屋位置", "位于",
+    "房屋地址", "租赁房屋地址", "出租房屋地址", "租赁地址", "房屋位置", "房屋所在地", "位于",
 )  # fmt: skip
 TERM_LABELS = (
     "租赁起止日期", "租赁起止时间", "租赁期限", "租赁期", "租期", "起止日期", "租赁时间", "租用期限",
@@ -70,7 +70,28 @@ class LeaseReading(BaseModel):
     monthly_rent: Fact[int] | None = None
 
 
-def _tenant_id(doc: DocumentText, tenant_line: int | None) -> Fact[str] | None:
+# A number given to a party by its column's order alone (landlord's column first), not by its own label.
+SIDE_BY_SIDE_CERTAINTY = 0.75
+
+
+def _tenant_id(
+    doc: DocumentText, tenant_line: int | None, landlord_line: int | None = None
+) -> Fact[str] | None:
+    if tenant_line is not None and landlord_line is not None and landlord_line <= tenant_line:
+        between = doc.lines[landlord_line:tenant_line]
+        if landlord_line == tenant_line or not find_id_numbers("".join(between)):
+            # The parties stand side by side (one row 甲方…乙方…, or a header row of two columns):
+            # the first number after the tenant's label may be the landlord's, printed in the left
+            # column of the next row. The tenant's is the second of the two numbers that follow, by
+            # column order only, so it stays under the bar (a person looks).
+            numbers: list[str] = []
+            for i in range(tenant_line, min(tenant_line + 8, len(doc.lines))):
+                numbers += [n for n in find_id_numbers(doc.lines[i]) if n not in numbers]
+            # One number: the tenant's if the landlord's was never printed, else the landlord's.
+            if len(numbers) in (1, 2):
+                conf = round(min(doc.confidence(tenant_line), 1.0) * SIDE_BY_SIDE_CERTAINTY, 3)
+                return Fact(value=numbers[-1], confidence=conf)
+            return None
     if tenant_line is not None:
         line = doc.lines[tenant_line]
         pos = min((line.find(lab) for lab in TENANT_LABELS if lab in line), default=0)
@@ -138,7 +159,7 @@ def extract_lease(lines: Sequence[str], *, line_confidences: Sequence[float] | N
     start, end, _ = term_dates(doc, TERM_LABELS, START_LABELS, END_LABELS)
     facts = LeaseFacts(
         registration_no=_registration_no(doc),
-        tenant_id_number=_tenant_id(doc, tenant[1] if tenant else None),
+        tenant_id_number=_tenant_id(doc, tenant[1] if tenant else None, landlord[1] if landlord else None),
         address=_address(doc),
         start_on=start,
         end_on=end,

@@ -77,7 +77,7 @@ def lines_from_pdf(pdf: PdfDocument, engine: OcrEngine, *, orient: bool = True) 
     out: list[TextLine] = []
     for page in pdf.pages:
         if not page.is_scan:
-            out += [TextLine(text, 1.0, page.number) for text in page.lines if text.strip()]
+            out += [TextLine(text, 1.0, page.number) for text in page.cell_lines() if text.strip()]
             continue
         if page.image_png is None:
             continue

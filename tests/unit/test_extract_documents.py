@@ -116,6 +116,42 @@ def test_lease_without_tenant_id_does_not_take_the_landlords() -> None:
     assert r.facts.tenant_id_number is None or r.facts.tenant_id_number.value != LANDLORD_ID
 
 
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # One row of two parties, then one row of their two numbers (cells split into lines).
+        [
+            "甲方（出租方）：张建国",
+            "乙方（承租方）：欧阳晓明",
+            f"身份证号码：{LANDLORD_ID}",
+            f"身份证号码：{TENANT_ID}",
+        ],
+        # The same row unsplit, as an OCR row or a text layer reads it.
+        [
+            "甲方（出租方）：张建国 乙方（承租方）：欧阳晓明",
+            f"身份证号码：{LANDLORD_ID} 身份证号码：{TENANT_ID}",
+        ],
+        # Column headers over rows of values.
+        [
+            "甲方（出租方）",
+            "乙方（承租方）",
+            "姓名",
+            "张建国",
+            "欧阳晓明",
+            "证件号码",
+            LANDLORD_ID,
+            TENANT_ID,
+        ],
+    ],
+)
+def test_lease_parties_side_by_side_never_give_the_landlords_number_trusted(lines: list[str]) -> None:
+    r = extract_lease(lines)
+    found = r.facts.tenant_id_number
+    assert found is not None and found.value == TENANT_ID
+    # Assigned by column order only: a person confirms it.
+    assert found.confidence < 0.80
+
+
 def test_lease_with_a_backwards_term_is_not_trusted() -> None:
     r = extract_lease(["租赁期限：2027年1月1日至2026年1月1日"])
     assert r.facts.end_on is not None and r.facts.end_on.confidence < 0.5
