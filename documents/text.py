@@ -791,7 +791,18 @@ def address_confirmed(address: str) -> bool:
         return False
     if parts.road is None or parts.number is None:
         return False
+    # A road name holding another column's words (坐落 beside 权利类型: 灌口街道国有建设用地使用权/
+    # 房屋所有权离堆路) or a number longer than a house, building or room ever is (a 不动产单元号 read
+    # into the address: 134号510107778402GB…16栋) is text of two cells mixed, not one address.
+    if len(parts.road) > 12 or _NOT_ROAD.search(parts.road):
+        return False
+    sizes = ((parts.number, 4), (parts.building, 3), (parts.unit, 2), (parts.room, 5))
+    if any(len(run) > size for value, size in sizes for run in re.findall(r"[0-9A-Za-z]+", value or "")):
+        return False
     return not (parts.unit is not None and parts.room is None)
+
+
+_NOT_ROAD = re.compile(r"[^\u4e00-\u9fff0-9]|权|用地|所有|使用|出让|住宅|房屋|面积|用途")
 
 
 # A line that may be the wrapped end of an address: short, and ending in what ends a dwelling (元501,

@@ -236,6 +236,11 @@ def test_iter_labelled_layouts(lines: list[str], label: str, expected: str) -> N
         ("成都市武侯区玉林北路12号3栋2单", False),  # wrapped end lost
         ("成都市武侯区玉林北路12号3栋2单元", False),  # room on the next line
         ("重庆市渝中区解放碑路1号", False),
+        ("四川省成都市武侯区火车南站东路241号附1号", True),
+        # Two cells of one table row mixed: the 权利类型 column inside the road, the 不动产单元号
+        # column inside the building number.
+        ("四川省成都市都江堰市灌口街道国有建设用地使用权/房屋所有权离堆路56号14栋1单元902", False),
+        ("四川省成都市双流区大件路134号510107778402GB81302F478727516栋1单元603", False),
     ],
 )
 def test_address_confirmed(address: str, confirmed: bool) -> None:
