@@ -202,22 +202,48 @@ class ApplicationPackage(_PackagePart):
 
     @model_validator(mode="after")
     def _consistent(self) -> ApplicationPackage:
-        if self.business_type is BusinessType.APPLY and self.basis is None:
-            raise _bilingual_error(
-                "basis is required for apply",
-                "申领居住证须填写申领依据",
-                ACTIONS["basis"],
-            )
-        if self.delivery.method is DeliveryMethod.MAIL and not self.delivery.address:
-            raise _bilingual_error(
+        found = inconsistencies(self.business_type, self.basis, self.delivery, self.documents)
+        if found:
+            en, zh, action = found[0]  # parse_application reports every one of them (一次性告知)
+            raise _bilingual_error(en, zh, action)
+        return self
+
+
+def _value_of(item: object, key: str) -> object:
+    return item.get(key) if isinstance(item, dict) else getattr(item, key, None)
+
+
+def _word(value: object) -> str:
+    return str(getattr(value, "value", value) or "").strip().lower()
+
+
+def inconsistencies(
+    business_type: object, basis: object, delivery: object, documents: object
+) -> list[tuple[str, str, tuple[str, str]]]:
+    """(en, zh, action) for each rule across fields that the package breaks; works on the raw JSON
+    values as well as on the typed ones, so parse_application can tell them with the field problems."""
+    found: list[tuple[str, str, tuple[str, str]]] = []
+    if _word(business_type) == BusinessType.APPLY.value and _is_blank(basis):
+        found.append(("basis is required for apply", "申领居住证须填写申领依据", ACTIONS["basis"]))
+    if _word(_value_of(delivery, "method")) == DeliveryMethod.MAIL.value and _is_blank(
+        _value_of(delivery, "address")
+    ):
+        found.append(
+            (
                 "delivery.address is required for mail",
                 "选择邮寄的，须填写邮寄地址",
                 ACTIONS["delivery.address"],
             )
-        names = [d.file for d in self.documents]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise _bilingual_error(
+        )
+    names = [
+        str(name).strip()
+        for item in (documents if isinstance(documents, list) else [])
+        if isinstance(name := _value_of(item, "file"), str) and name.strip()
+    ]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        found.append(
+            (
                 f"files listed twice: {', '.join(duplicates)}",
                 f"材料清单中同一文件出现多次：{'、'.join(duplicates)}",
                 (
@@ -225,7 +251,8 @@ class ApplicationPackage(_PackagePart):
                     "list each file once; give different documents different file names",
                 ),
             )
-        return self
+        )
+    return found
 
 
 def _bilingual_error(en: str, zh: str, action: tuple[str, str]) -> PydanticCustomError:
@@ -400,8 +427,17 @@ def _action(loc: tuple[Any, ...]) -> tuple[str, str]:
     return ACTIONS["application.json"]
 
 
+def _with_ignored(what_zh: str, what_en: str, ignored: list[str] | None) -> tuple[str, str]:
+    if not ignored:
+        return what_zh, what_en
+    return (
+        what_zh + f"（已忽略未识别的字段：{'、'.join(ignored)}）",
+        what_en + f" (unknown fields ignored: {', '.join(ignored)})",
+    )
+
+
 def problems_from_validation(
-    error: ValidationError, ignored: list[str] | None = None
+    error: ValidationError, ignored: list[str] | None = None, *, skip_types: tuple[str, ...] = ()
 ) -> list[PackageProblem]:
     """Turn pydantic's errors into bilingual problems, one per field, each with its action.
 
@@ -409,6 +445,8 @@ def problems_from_validation(
     of them, so missing-value problems name them."""
     problems = []
     for item in error.errors():
+        if item["type"] in skip_types:
+            continue
         loc = tuple(item.get("loc", ()))
         path = _field_path(loc)
         named = [str(p) for p in loc if isinstance(p, str)]
@@ -417,9 +455,8 @@ def problems_from_validation(
         what_en = str(item.get("msg", "invalid")).removeprefix("Value error, ")
         what_zh = ctx.get("zh") or f"{field_zh}（{path}）{_TYPE_ZH.get(item['type'], '内容不符合要求')}"
         action = (ctx["action_zh"], ctx["action_en"]) if "action_zh" in ctx else _action(loc)
-        if ignored and item["type"] in ("missing", "package_inconsistent"):
-            what_zh += f"（已忽略未识别的字段：{'、'.join(ignored)}）"
-            what_en += f" (unknown fields ignored: {', '.join(ignored)})"
+        if item["type"] in ("missing", "package_inconsistent"):
+            what_zh, what_en = _with_ignored(what_zh, what_en, ignored)
         problems.append(problem("PACKAGE_INVALID", path, (what_zh, what_en), action))
     return problems
 
@@ -475,6 +512,16 @@ def parse_application(raw: bytes) -> ApplicationPackage:
     try:
         package = ApplicationPackage.model_validate(data)
     except ValidationError as exc:
-        raise PackageRefused(problems_from_validation(exc, ignored), submission_id) from None
+        # The rules across fields are checked on the raw values as well, so every one of them is told
+        # together with the field problems, not only the first and not only once the fields are fine
+        # (一次性告知).
+        problems = problems_from_validation(exc, ignored, skip_types=("package_inconsistent",))
+        for en, zh, action in inconsistencies(
+            data.get("business_type"), data.get("basis"), data.get("delivery"), data.get("documents")
+        ):
+            problems.append(
+                problem("PACKAGE_INVALID", "application.json", _with_ignored(zh, en, ignored), action)
+            )
+        raise PackageRefused(problems, submission_id) from None
     package._ignored_fields = ignored
     return package

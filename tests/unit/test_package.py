@@ -90,6 +90,22 @@ def test_all_problems_are_reported_at_once() -> None:
     }
 
 
+def test_rules_across_fields_are_told_with_the_field_problems() -> None:
+    """一次性告知 also for the rules across fields: a bad phone, no basis for 申领, no address for 邮寄 and
+    a file listed twice are four problems in one refusal, not one now and the next after a resubmission."""
+    application = make_application(
+        applicant={"name": "王小明", "id_number": "511302199003154418", "phone": "12345"},
+        basis="",
+        delivery={"method": "mail", "address": ""},
+        documents=[{"kind": "id_front", "file": "a.jpg"}, {"kind": "id_back", "file": "a.jpg"}],
+    )
+    problems = _refusal(application).problems
+    texts = " ".join(p.zh for p in problems)
+    assert any(p.field == "applicant.phone" for p in problems)
+    assert "申领依据" in texts and "邮寄地址" in texts and "同一文件出现多次" in texts
+    assert len(problems) == 4
+
+
 @pytest.mark.parametrize("raw", [b"\xff\xfe not json", b"[1, 2]", b"{", "申请".encode("gbk")])
 def test_unparseable_application_is_refused(raw: bytes) -> None:
     refusal = _refusal(raw)
