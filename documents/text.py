@@ -667,6 +667,68 @@ def clean_org_name(value: str) -> str | None:
     return value if 4 <= len(value) <= 60 else None
 
 
+# How the name of an organisation that employs people ends: its legal form (公司, 合作社, 个体工商户 …)
+# or the kind of body (医院, 学校, 事务所 …). A bare 行 or 会 is not one: 支付方式 … 银行转账 ends
+# sentences too.
+LEGAL_FORMS: tuple[str, ...] = tuple(
+    sorted(
+        (
+            "有限责任公司", "股份有限公司", "有限公司", "分公司", "公司", "集团", "厂", "店", "中心",
+            "事务所", "合作社", "个体工商户", "商行", "银行", "分行", "支行", "工作室", "经营部", "门市部",
+            "服务部", "医院", "卫生院", "诊所", "学校", "学院", "大学", "幼儿园", "研究院", "研究所",
+            "设计院", "酒店", "宾馆", "超市", "协会", "基金会", "委员会", "旅行社", "报社", "局", "馆",
+        ),
+        key=len,
+        reverse=True,
+    )
+)  # fmt: skip
+# Words of a sentence, never of a name: a clause after 甲方 (甲方每月以银行转账方式支付工资).
+_SENTENCE_WORDS = re.compile(
+    r"[，。；！？、]|甲方|乙方|双方|本合同|应当|每月|支付|办理|负责|依法|按照|根据|同意|遵守|缴纳|以上"
+)
+
+
+@dataclass(frozen=True)
+class OrgName:
+    """An organisation's name read from a value: `whole` when nothing followed its legal form."""
+
+    name: str
+    whole: bool
+
+
+def legal_name(value: str) -> OrgName | None:
+    """The organisation's name at the start of value, up to the last legal form in it; None when no
+    legal form ends it (成都博瑞医药连锁有限: a wrap cut it) or it is a sentence, not a name.
+
+    Text after the legal form (成都博瑞家政服务有限公司统一社会信用代: the next cell's label joined on)
+    is cut off and makes the name not `whole`.
+    """
+    value = _strip_lead(normalise_ocr_text(value))
+    value = re.split(r"[：\s]", value)[0]
+    if not value or _SENTENCE_WORDS.search(value) or not re.match(rf"[{_CJK}]", value):
+        return None
+    end = max((m.end() for form in LEGAL_FORMS for m in re.finditer(form, value)), default=0)
+    name = value[:end]
+    if not 4 <= len(name) <= 60:
+        return None
+    return OrgName(name, whole=end == len(value))
+
+
+def completes_legal_name(value: str, line: str) -> OrgName | None:
+    """value + line as one whole name, when line is the wrapped end of a legal form value broke off
+    (成都浣花文化传媒有限公 + 司, …股份有 + 限公司): line holds only a legal form or its rest."""
+    value = re.split(r"[：\s]", _strip_lead(normalise_ocr_text(value)))[0]
+    line = normalise_ocr_text(line)
+    if not value or not line or len(line) > 6 or legal_name(value) is not None:
+        return None
+    joined = legal_name(value + line)
+    if joined is None or not joined.whole or len(joined.name) != len(value) + len(line):
+        return None
+    # line is (the end of) the legal form only: 司机岗位说明 after …有限公 is another cell.
+    form = next(form for form in LEGAL_FORMS if joined.name.endswith(form))
+    return joined if len(joined.name) - len(form) <= len(value) else None
+
+
 # --- field helpers shared by the extractors ------------------------------------------------------
 
 # Parse certainties, multiplied with the OCR confidence of the line a value came from: a value that

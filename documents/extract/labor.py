@@ -6,21 +6,29 @@ value is None — "no end date" is an answer, not a failure to read.
 
 from __future__ import annotations
 
+import itertools
+import re
+import unicodedata
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from documents.ocr.idnumber import is_valid_id_number
 from documents.text import (
     DATE_CERTAINTY,
     ID_CERTAINTY,
+    UNCONFIRMED_CEILING,
     DocumentText,
-    clean_org_name,
+    completes_legal_name,
     find_dates,
     find_id_numbers,
+    find_uscc,
     find_uscc_in_lines,
     id_after,
     iter_labelled,
     labelled_name,
+    legal_name,
+    starts_new_line,
     term_dates,
 )
 from models.checks.facts import Fact, LaborContractFacts
@@ -43,7 +51,6 @@ LABELS: dict[str, tuple[str, ...]] = {
 }
 _ALL_LABELS = tuple(w for words in LABELS.values() for w in words)
 ORG_CERTAINTY = 0.9
-_ORG_WORDS = ("公司", "厂", "店", "中心", "院", "所", "部", "社", "行", "馆", "局", "会", "校", "集团")
 
 
 class LaborContractReading(BaseModel):
@@ -54,27 +61,68 @@ class LaborContractReading(BaseModel):
     employee_name: Fact[str] | None = None
 
 
-def _employer(doc: DocumentText) -> Fact[str] | None:
-    for found in iter_labelled(doc.lines, EMPLOYER_LABELS):
-        name = clean_org_name(found.value)
-        if name is not None and any(word in name for word in _ORG_WORDS):
-            conf = doc.confidence(found.line) * found.certainty * ORG_CERTAINTY
-            return Fact(value=name, confidence=round(conf, 3))
-    return None
+def _employer(raw: DocumentText) -> Fact[str] | None:
+    """The employer: a labelled value that is a whole organisation's name, ending in its legal form.
+
+    Read in the lines as they came (a table cell's wrapped end is no paragraph). A name cut by a wrap
+    inside its cell (成都浣花文化传媒有限公 … 司) is completed by the next line that is no label and
+    holds only the rest of the legal form; the neighbour cell (乙方（劳动者）：万永峰) may come between.
+    A name with text after its legal form (…有限公司统一社会信用代) is cut there and stays under the bar.
+    """
+    fallback: Fact[str] | None = None
+    for found in iter_labelled(raw.lines, EMPLOYER_LABELS):
+        org, used = legal_name(found.value), [found.line]
+        if org is None:
+            for k in range(found.line + 1, min(found.line + 3, len(raw.lines))):
+                if starts_new_line(raw.lines[k], _ALL_LABELS):
+                    continue  # the cell beside it, read before the wrapped end
+                org, used = completes_legal_name(found.value, raw.lines[k]), [found.line, k]
+                break
+        if org is None:
+            continue
+        # A whole legal name is the employer wherever the label put it (beside or under it): a
+        # labour contract names one organisation. Only the label's own doubt counts.
+        conf = raw.confidence(*used) * found.label_certainty * ORG_CERTAINTY
+        if org.whole:
+            return Fact(value=org.name, confidence=round(conf, 3))
+        if fallback is None:
+            fallback = Fact(value=org.name, confidence=round(min(conf * 0.9, UNCONFIRMED_CEILING), 3))
+    return fallback
 
 
-def _uscc(doc: DocumentText) -> Fact[str] | None:
-    for i, line in enumerate(doc.lines):
+def _uscc(raw: DocumentText) -> Fact[str] | None:
+    """The employer's credit code, read in the lines as they came: joined, an ID number on the line
+    before runs into the code and a window across both may pass the check character (1 in 31)."""
+    for i, line in enumerate(raw.lines):
         if any(label in line for label in USCC_LABELS):
             # Beside the label, under it, or under a header row of labels: within the next lines.
-            codes = find_uscc_in_lines(doc.lines[i : i + 4])
+            near = raw.lines[i : i + 4]
+            codes = _codes(near)
             if codes:
-                return Fact(value=codes[0], confidence=ID_CERTAINTY)
-    codes = find_uscc_in_lines(doc.lines)
+                return Fact(value=codes[0], confidence=ID_CERTAINTY if _whole(codes[0], near) else 0.75)
+    codes = _codes(raw.lines)
     # Without its label a code is still the employer's (a contract names one organisation) but an
     # ID number can pass the USCC check too, so it counts for less.
-    codes = [c for c in codes if c not in find_id_numbers(doc.text)]
-    return Fact(value=codes[0], confidence=0.8) if codes else None
+    return Fact(value=codes[0], confidence=0.8 if _whole(codes[0], raw.lines) else 0.75) if codes else None
+
+
+def _codes(lines: Sequence[str]) -> list[str]:
+    """Credit codes in lines that are no citizen ID number (a valid ID passes the USCC check 1 in 31),
+    codes standing whole first."""
+    codes = [c for c in find_uscc_in_lines(lines) if not is_valid_id_number(c)]
+    return sorted(codes, key=lambda c: not _whole(c, lines))
+
+
+def _whole(code: str, lines: Sequence[str]) -> bool:
+    """True when code is a run of its own (or of a line's last run and the next line's first: a cell
+    cut in two), not 18 characters out of a longer run: a window of two numbers run together passes
+    the check character 1 time in 31."""
+    runs = [re.findall(r"[0-9A-Z|]+", unicodedata.normalize("NFKC", line).upper()) for line in lines]
+    pieces = [r for line_runs in runs for r in line_runs]
+    pieces += [a[-1] + b[0] for a, b in itertools.pairwise(runs) if a and b]
+    # A space OCR put inside the code splits it into runs next to each other on one line.
+    pieces += ["".join(r[i:j]) for r in runs for i in range(len(r)) for j in range(i + 2, len(r) + 1)]
+    return any(len(p) == 18 and find_uscc(p) == [code] for p in pieces)
 
 
 def _term(doc: DocumentText) -> tuple[Fact | None, Fact | None]:
@@ -104,9 +152,10 @@ def extract_labor_contract(
         numbers = find_id_numbers(doc.text)
         id_number = Fact(value=numbers[0], confidence=0.8) if len(numbers) == 1 else None
     start, end = _term(doc)
+    raw = DocumentText.build(lines, line_confidences, join=False)
     facts = LaborContractFacts(
-        employer_uscc=_uscc(doc),
-        employer_name=_employer(doc),
+        employer_uscc=_uscc(raw),
+        employer_name=_employer(raw),
         employee_id_number=id_number,
         start_on=start,
         end_on=end,

@@ -506,3 +506,66 @@ def test_business_license_credit_code_cut_by_a_rule() -> None:
         ["营业执照", f"统一社会信用代码丨{USCC[:9]}", f"{USCC[9:]}丨", "名称 成都嘉禾科技有限公司"]
     )
     assert r.facts.uscc is not None and r.facts.uscc.value == USCC
+
+
+PAY_CLAUSE = "乙方月工资为3300元，甲方每月以银行转账方式支付。"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # The name wraps inside its cell; the cell beside it is read before the wrapped end.
+        ["劳动合同", "甲方（用人单位）：成都浣花文化传媒有限公", "乙方（劳动者）：万永峰", "司", PAY_CLAUSE],
+        [
+            "劳动合同",
+            "甲方（用人单位）：成都华阳信息技术股份有",
+            "乙方（劳动者）：司马佳",
+            "限公司",
+            PAY_CLAUSE,
+        ],
+        # Values under labels; the next cell's label wraps (统一社会信用代 | 码) right under the name.
+        ["劳动合同", "用人单位", "成都浣花文化传媒有限公司", "统一社会信用代", USCC, "码", PAY_CLAUSE],
+    ],
+)
+def test_labor_employer_wrapped_in_its_cell_is_read_whole(lines: list[str]) -> None:
+    f = extract_labor_contract(lines, line_confidences=[1.0] * len(lines)).facts
+    assert f.employer_name is not None and f.employer_name.value in (
+        "成都浣花文化传媒有限公司",
+        "成都华阳信息技术股份有限公司",
+    )
+    assert f.employer_name.confidence >= BAR
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # The wrapped end never read: no name ends in a legal form, and the pay clause after 甲方 is a
+        # sentence (银行 inside it is no legal form of the employer).
+        ["劳动合同", "甲方（用人单位）：成都浣花文化传媒有限公", "乙方（劳动者）：万永峰", PAY_CLAUSE],
+        [
+            "劳动合同",
+            "甲方：成都浣花文化传媒有限公司统一社会信用代",
+            PAY_CLAUSE,
+        ],  # another cell's words after it
+        ["劳动合同", "甲方：乙方同意甲方每月安排至分公司", PAY_CLAUSE],  # a sentence ending in 公司
+    ],
+)
+def test_labor_employer_never_trusted_unless_a_whole_legal_name(lines: list[str]) -> None:
+    f = extract_labor_contract(lines, line_confidences=[1.0] * len(lines)).facts
+    name = f.employer_name
+    assert name is None or (name.value == "成都浣花文化传媒有限公司" and name.confidence < BAR)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # A citizen ID number that passes the credit code's check character, printed under its label.
+        ["劳动合同", "统一社会信用代码/注册号：", "居民身份证号码：622901200409029562", "91510185942217967U"],
+        # The ID number before the code: joined into one run, a window across both passes the check.
+        ["劳动合同", "统一社会信用代码/注册号：", "证件号码：513401198311214872", "91510116836120176C"],
+    ],
+)
+def test_labor_credit_code_is_not_an_id_number_nor_two_numbers_run_together(lines: list[str]) -> None:
+    f = extract_labor_contract(lines, line_confidences=[1.0] * len(lines)).facts
+    assert f.employer_uscc is not None and f.employer_uscc.value == lines[-1]
+    assert f.employer_uscc.confidence >= BAR

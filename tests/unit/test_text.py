@@ -10,10 +10,12 @@ from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from documents.text import (
+    completes_legal_name,
     find_dates,
     find_id_numbers,
     find_uscc,
     join_wrapped_lines,
+    legal_name,
     normalise_ocr_text,
     parse_amount_yuan,
     parse_date,
@@ -260,3 +262,41 @@ def test_unconfirmed_values_stay_under_the_configured_bar() -> None:
         "ocr_min_confidence"
     ]
     assert evidence_confidence(1.0, confirmed=False) < bar <= evidence_confidence(0.887, confirmed=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("成都浣花文化传媒有限公司", ("成都浣花文化传媒有限公司", True)),
+        ("：四川熊猫商贸有限责任公司", ("四川熊猫商贸有限责任公司", True)),
+        ("郫都区红光镇张三个体工商户", ("郫都区红光镇张三个体工商户", True)),
+        ("成都博瑞家政服务有限公司统一社会信用代", ("成都博瑞家政服务有限公司", False)),
+        ("成都浣花文化传媒有限公", None),  # a wrap cut the legal form
+        ("每月以银行转账方式支付", None),  # a sentence after 甲方; 银行 is inside it
+        ("乙方同意甲方安排至分公司", None),  # a sentence ending in a legal form
+        ("成都市", None),
+    ],
+)
+def test_legal_name_ends_in_a_legal_form_and_is_no_sentence(
+    value: str, expected: tuple[str, bool] | None
+) -> None:
+    found = legal_name(value)
+    assert (None if found is None else (found.name, found.whole)) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "line", "expected"),
+    [
+        ("成都浣花文化传媒有限公", "司", "成都浣花文化传媒有限公司"),
+        ("成都华阳信息技术股份有", "限公司", "成都华阳信息技术股份有限公司"),
+        ("成都浣花文化传媒", "有限公司", "成都浣花文化传媒有限公司"),
+        ("成都浣花文化传媒有限公司", "司", None),  # already whole
+        ("成都浣花文化传媒有限公", "万永峰", None),  # another cell
+        ("成都浣花文化传媒有限公", "司机岗位说明", None),
+    ],
+)
+def test_completes_legal_name_only_with_the_rest_of_its_legal_form(
+    value: str, line: str, expected: str | None
+) -> None:
+    found = completes_legal_name(value, line)
+    assert (None if found is None else found.name) == expected
