@@ -35,7 +35,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@touch $@
 
 demo: setup
-	$(VENV)/bin/rongju demo
+	RONGJU_DEMO=1 $(VENV)/bin/rongju demo
 
 test: setup
 	$(VENV)/bin/ruff check .

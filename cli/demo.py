@@ -65,6 +65,10 @@ def run_demo(console: Console, *, cases: int, seed: int, auto_review: bool, keep
     """Sample city → `rongju up` → submit every package → automated processing → (review) → table."""
     from services.stack import start_stack, stop_stack
 
+    # A demo: the roster's public demo secrets decide, in this process and every stack process
+    # (they inherit this environment). Nowhere else are they accepted.
+    os.environ["RONGJU_DEMO"] = "1"
+    get_settings.cache_clear()
     settings = get_settings()
     assert settings.shared_data_dir is not None
     day = today()

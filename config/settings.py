@@ -10,7 +10,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     # Largest accepted upload, per file, and per package.
     max_file_bytes: int = 20 * 1024 * 1024
     max_package_bytes: int = 80 * 1024 * 1024
+    # A demo (`make demo`, `rongju demo`): reviewers' one-time codes use the public demo secrets of
+    # config/city/reviewers.yaml. Off, every process that checks codes refuses those secrets.
+    demo: bool = False
+    # Outside demo mode: the reviewers' TOTP secrets, a YAML/JSON mapping reviewer id -> base32
+    # secret, mode 0600, outside the repository (`rongju reviewers enrol` writes it). The
+    # environment's RONGJU_REVIEWER_SECRET_<ID> (id upper-cased, "-" as "_") wins over the file.
+    reviewer_secrets: Path | None = None
+    # Guessing lockout: this many wrong codes within the window lock the reviewer (and a case that
+    # many attempts were made on) for lockout_minutes.
+    review_lockout_failures: int = Field(default=5, gt=0)
+    review_lockout_window_minutes: int = Field(default=15, gt=0)
+    review_lockout_minutes: int = Field(default=15, gt=0)
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

@@ -202,6 +202,32 @@ class ReviewerCodeUse(SQLModel, table=True):
     used_at: datetime = Field(default_factory=utcnow)
 
 
+class ReviewerCodeFailure(SQLModel, table=True):
+    """A review submission whose one-time code did not match: counted per reviewer and per case for
+    the guessing lockout (services/reviewers.py). `reviewer_id` is as typed (it may be off the roster)."""
+
+    __tablename__ = "reviewer_code_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reviewer_id: str = Field(max_length=64, index=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    at: datetime = Field(index=True)  # the moment the form was submitted
+
+
+class ReviewLock(SQLModel, table=True):
+    """A guessing lockout: a reviewer (reviewer_id set) or a case's review (reviewer_id NULL) refuses
+    codes from locked_at until `until`. One row per lock; its key also keys the supervisor's notice."""
+
+    __tablename__ = "review_lock"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # e.g. "review-lock:reviewer:{id}:{bucket}"
+    reviewer_id: str | None = Field(default=None, max_length=64, index=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    locked_at: datetime
+    until: datetime = Field(index=True)
+
+
 class Counter(SQLModel, table=True):
     """A named sequence (card numbers per bureau and year, waybill serials), bumped in a transaction."""
 

@@ -4,9 +4,16 @@ Prefect's open-source server has no users, so rongju authenticates a review itse
 must be on the roster (config/city/reviewers.yaml), the reviewer must belong to the case's station —
 or supervise its 分局 — and the one-time code (TOTP, RFC 6238, 30-s steps, one step of clock drift
 either way) must be valid and not used before. "Used" is per reviewer and time step, enforced by the
-UNIQUE(reviewer_id, time_step) of reviewer_code_use: a valid code is spent by the submission that
-carries it, even if the form is then refused, because the form (code included) is stored in the
-Prefect database where others can read it.
+UNIQUE(reviewer_id, time_step) of reviewer_code_use: a valid code is spent by any submission that
+carries it, even one refused (another station, a lock, a bad form), because the form (code
+included) is stored in the Prefect database where others can read it.
+
+Secrets: in demo mode (RONGJU_DEMO) the roster's public demo secrets; otherwise the enrolled ones
+(RONGJU_REVIEWER_SECRETS, a 0600 file outside the repository, and RONGJU_REVIEWER_SECRET_<ID>), and a
+process refuses to check codes when any of them is a demo secret. Guessing: wrong codes are counted
+per reviewer and per case; `review_lockout_failures` of them within the window lock the reviewer
+(or the case's review) for `review_lockout_minutes`, with an audit row and a notice to the 分局's
+supervisors.
 
 Every submission, accepted or refused, leaves a `review` row. Codes and TOTP secrets are never
 logged, stored or put in a message.
@@ -14,22 +21,44 @@ logged, stored or put in a message.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import logging
+import os
+import re
+import stat
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyotp
-from sqlalchemy import Engine
+import yaml
+from sqlalchemy import Engine, and_, func, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.city import City, Reviewer, load_city
+from config.settings import get_settings
 from models.review import ONE_TIME_CODE, ReviewChoice, ValidatedDecision, validate_decision
-from models.tables import Case, Review, ReviewerCodeUse, SideEffect, utcnow
+from models.tables import (
+    Case,
+    Notification,
+    Review,
+    ReviewerCodeFailure,
+    ReviewerCodeUse,
+    ReviewLock,
+    SideEffect,
+    utcnow,
+)
+from services.sla import ESCALATION_CHANNEL
 from storage.db import UnitOfWork, unit_of_work
+
+# Staff notices go to the outbox on the channel of the SLA escalations.
+STAFF_CHANNEL = ESCALATION_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +97,228 @@ def _moment(at: datetime | None) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _totp(reviewer: Reviewer) -> pyotp.TOTP:
-    return pyotp.TOTP(reviewer.totp_secret.get_secret_value())
+# --- where the TOTP secrets come from ------------------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SECRET_ENV_PREFIX = "RONGJU_REVIEWER_SECRET_"
+ISSUER = "蓉居 rongju"
+_MIN_SECRET_CHARS = 32  # 160 bits, what RFC 4226 recommends and pyotp.random_base32() makes
+
+
+class ReviewerSecretsError(RuntimeError):
+    """The reviewers' secrets cannot be used (demo secrets outside demo mode, an unsafe or broken
+    secrets file, a demo-only command outside demo mode). The message is Chinese, then English."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(f"{zh} / {en}")
+        self.zh = zh
+        self.en = en
+
+
+def is_demo() -> bool:
+    """RONGJU_DEMO: the roster's public demo secrets are the reviewers' secrets."""
+    return get_settings().demo
+
+
+def secret_env_name(reviewer_id: str) -> str:
+    """The environment variable that may hold a reviewer's secret: RONGJU_REVIEWER_SECRET_R_WUHOU_JITOU_1."""
+    return SECRET_ENV_PREFIX + re.sub(r"[^A-Z0-9]", "_", reviewer_id.upper())
+
+
+def _normalised(secret: str) -> str:
+    return re.sub(r"[\s=]", "", secret).upper()
+
+
+def _valid_secret(secret: str) -> bool:
+    if len(secret) < _MIN_SECRET_CHARS:
+        return False
+    padded = secret + "=" * (-len(secret) % 8)
+    try:
+        base64.b32decode(padded, casefold=False)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+def _inside_repository(path: Path) -> bool:
+    return path.resolve().is_relative_to(REPO_ROOT)
+
+
+def secrets_path() -> Path:
+    """RONGJU_REVIEWER_SECRETS, refused when missing or inside the repository."""
+    path = get_settings().reviewer_secrets
+    if path is None:
+        raise ReviewerSecretsError(
+            "未设置审核人员密钥文件 RONGJU_REVIEWER_SECRETS（须在代码仓库之外）",
+            "RONGJU_REVIEWER_SECRETS is not set (a file outside the repository)",
+        )
+    if _inside_repository(path):
+        raise ReviewerSecretsError(
+            f"审核人员密钥文件不得位于代码仓库内：{path}",
+            f"The reviewer secrets file must be outside the repository: {path}",
+        )
+    return path
+
+
+def _read_secrets_file(path: Path) -> dict[str, str]:
+    """The file's mapping (empty when it does not exist yet); refused when others may read it."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return {}
+    if not stat.S_ISREG(info.st_mode):
+        raise ReviewerSecretsError(f"审核人员密钥文件不是普通文件：{path}", f"Not a regular file: {path}")
+    if info.st_mode & 0o077:
+        raise ReviewerSecretsError(
+            f"审核人员密钥文件的权限过宽（{stat.filemode(info.st_mode)}），请执行 chmod 600 {path}",
+            f"The reviewer secrets file is readable by others ({stat.filemode(info.st_mode)}); "
+            f"run chmod 600 {path}",
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        data = None
+    if not isinstance(data, Mapping):
+        raise ReviewerSecretsError(
+            f"审核人员密钥文件格式错误（应为 编号: 密钥 的映射）：{path}",
+            f"The reviewer secrets file is not a mapping of reviewer id to secret: {path}",
+        )
+    secrets: dict[str, str] = {}
+    for key, value in data.items():
+        secret = _normalised(value) if isinstance(value, str) else ""
+        if not _valid_secret(secret):
+            raise ReviewerSecretsError(
+                f"审核人员 {key} 的密钥不是有效的 base32 密钥（至少 {_MIN_SECRET_CHARS} 位）",
+                f"The secret of reviewer {key} is not a base32 secret of {_MIN_SECRET_CHARS}+ characters",
+            )
+        secrets[str(key)] = secret
+    return secrets
+
+
+def _env_secrets(city: City) -> dict[str, str]:
+    by_name = {secret_env_name(r.id): r.id for r in city.reviewers}
+    secrets: dict[str, str] = {}
+    for name, value in os.environ.items():
+        if not name.startswith(SECRET_ENV_PREFIX):
+            continue
+        reviewer_id = by_name.get(name)
+        if reviewer_id is None:
+            log.warning("%s names no reviewer on the roster; ignored", name)
+            continue
+        secret = _normalised(value)
+        if not _valid_secret(secret):
+            raise ReviewerSecretsError(
+                f"环境变量 {name} 不是有效的 base32 密钥", f"{name} is not a valid base32 secret"
+            )
+        secrets[reviewer_id] = secret
+    return secrets
+
+
+def _refuse_demo_secrets(secrets: Mapping[str, str], city: City) -> None:
+    demo = {_normalised(r.totp_secret.get_secret_value()) for r in city.reviewers}
+    if any(secret in demo for secret in secrets.values()):
+        raise ReviewerSecretsError(
+            "拒绝启动：审核人员密钥与代码仓库中公开的演示密钥（config/city/reviewers.yaml）相同；"
+            "请用 rongju reviewers enrol 重新登记，或设置 RONGJU_DEMO=1 仅作演示",
+            "Refusing to start: a reviewer secret equals a public demo secret of "
+            "config/city/reviewers.yaml; enrol the reviewer again (rongju reviewers enrol), or set "
+            "RONGJU_DEMO=1 for a demo",
+        )
+
+
+def enrolled_secrets() -> dict[str, str]:
+    """Outside demo mode: reviewer id -> secret, from RONGJU_REVIEWER_SECRETS and the environment.
+
+    Read on every call, so an enrolment or a revocation counts from the next submission on. Raises
+    ReviewerSecretsError when the file is unsafe or broken, or any secret is a demo secret.
+    """
+    city = load_city()
+    path = get_settings().reviewer_secrets
+    secrets = _read_secrets_file(secrets_path()) if path is not None else {}
+    secrets.update(_env_secrets(city))
+    _refuse_demo_secrets(secrets, city)
+    return secrets
+
+
+def check_reviewer_secrets() -> int:
+    """For a process that checks codes, at start: raise ReviewerSecretsError unless the secrets are
+    usable; the number of reviewers who can decide."""
+    if is_demo():
+        return len(load_city().reviewers)
+    return len(enrolled_secrets())
+
+
+def reviewer_secret(reviewer: Reviewer) -> str | None:
+    """The reviewer's TOTP secret: the roster's in demo mode, else the enrolled one (None: not enrolled)."""
+    if is_demo():
+        return reviewer.totp_secret.get_secret_value()
+    return enrolled_secrets().get(reviewer.id)
+
+
+def _write_secrets_file(path: Path, secrets: Mapping[str, str]) -> None:
+    """Replace the file atomically; the new file is 0600 from its first byte."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    text = (
+        "# rongju reviewer TOTP secrets (reviewer id: base32 secret). Written by `rongju reviewers\n"
+        "# enrol|revoke`; keep it 0600 and outside the repository.\n"
+        + yaml.safe_dump(dict(sorted(secrets.items())), allow_unicode=True, sort_keys=True)
+    )
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp creates 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A newly created secret, shown once: the otpauth:// URI an authenticator app scans."""
+
+    reviewer: Reviewer
+    secret: str
+    uri: str
+
+
+def enrol(reviewer_id: str) -> Enrolment:
+    """Create (or rotate) a reviewer's secret and store it in RONGJU_REVIEWER_SECRETS.
+
+    KeyError when the id is not on the roster; ReviewerSecretsError for an unusable secrets file.
+    """
+    reviewer = load_city().reviewer(reviewer_id.strip())
+    path = secrets_path()
+    secrets = _read_secrets_file(path)
+    secret = pyotp.random_base32()
+    secrets[reviewer.id] = secret
+    _write_secrets_file(path, secrets)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=reviewer.id, issuer_name=ISSUER)
+    log.info("reviewer %s enrolled", reviewer.id)
+    return Enrolment(reviewer=reviewer, secret=secret, uri=uri)
+
+
+def revoke(reviewer_id: str) -> bool:
+    """Remove a reviewer's secret from RONGJU_REVIEWER_SECRETS; False when it held none.
+
+    A secret in the environment (RONGJU_REVIEWER_SECRET_<ID>) is not touched: unset it there.
+    """
+    reviewer_id = reviewer_id.strip()
+    path = secrets_path()
+    secrets = _read_secrets_file(path)
+    if reviewer_id not in secrets:
+        return False
+    del secrets[reviewer_id]
+    _write_secrets_file(path, secrets)
+    log.info("reviewer %s revoked", reviewer_id)
+    return True
+
+
+def _totp(reviewer: Reviewer) -> pyotp.TOTP | None:
+    secret = reviewer_secret(reviewer)
+    return pyotp.TOTP(secret) if secret is not None else None
 
 
 def matching_time_step(reviewer: Reviewer, code: str, at: datetime | None = None) -> int | None:
@@ -77,6 +326,8 @@ def matching_time_step(reviewer: Reviewer, code: str, at: datetime | None = None
     if not ONE_TIME_CODE.fullmatch(code):
         return None
     totp = _totp(reviewer)
+    if totp is None:
+        return None
     moment = _moment(at)
     now_step = totp.timecode(moment)
     # The current step first: a code that happens to match two steps is counted as the current one.
@@ -87,8 +338,14 @@ def matching_time_step(reviewer: Reviewer, code: str, at: datetime | None = None
 
 
 def current_code(reviewer_id: str, at: datetime | None = None) -> str:
-    """The reviewer's one-time code at `at` (default now) — for the admin/demo command only."""
-    return _totp(load_city().reviewer(reviewer_id)).at(_moment(at))
+    """The reviewer's one-time code at `at` (default now) — demo mode only (ReviewerSecretsError)."""
+    if not is_demo():
+        raise ReviewerSecretsError(
+            "仅在演示模式（RONGJU_DEMO=1）下可生成验证码；审核人员请使用自己的身份验证器应用",
+            "One-time codes are printed in demo mode only (RONGJU_DEMO=1); reviewers read theirs "
+            "from their authenticator app",
+        )
+    return pyotp.TOTP(load_city().reviewer(reviewer_id).totp_secret.get_secret_value()).at(_moment(at))
 
 
 def seconds_left(at: datetime | None = None) -> int:
@@ -137,24 +394,197 @@ _REUSED = (
 )
 
 
+_LOCKED = (
+    "因多次输入错误的动态验证码，审核已被暂时锁定至 {until}（北京时间），请稍后再试或联系分局督导",
+    "Review is locked until {until} UTC+8 after too many wrong one-time codes; try later or ask the "
+    "bureau's supervisor",
+)
+_BEIJING = timedelta(hours=8)
+
+
+def _locked(until: datetime, reviewer: Reviewer | None, step: int | None) -> AuthResult:
+    shown = (until + _BEIJING).strftime("%H:%M")
+    zh, en = (text.format(until=shown) for text in _LOCKED)
+    return _refused(zh, en, reviewer, step)
+
+
+def _active_lock(session: Session, reviewer_id: str, case_id: str, moment: datetime) -> ReviewLock | None:
+    """The lock that holds at `moment` for this reviewer, or for reviews of this case."""
+    return session.exec(
+        select(ReviewLock)
+        .where(
+            ReviewLock.locked_at <= moment,
+            ReviewLock.until > moment,
+            or_(
+                col(ReviewLock.reviewer_id) == reviewer_id,
+                and_(col(ReviewLock.reviewer_id).is_(None), col(ReviewLock.case_id) == case_id),
+            ),
+        )
+        .order_by(col(ReviewLock.until).desc())
+    ).first()
+
+
+def _failures_since(session: Session, since: datetime, moment: datetime, **where: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(ReviewerCodeFailure)
+        .where(ReviewerCodeFailure.at > since, ReviewerCodeFailure.at <= moment)
+    )
+    for name, value in where.items():
+        query = query.where(getattr(ReviewerCodeFailure, name) == value)
+    return int(session.exec(query).one())
+
+
+def lock_key(subject: str, moment: datetime) -> str:
+    """The durable key of one lock (and of its supervisor notices): per subject and lock period."""
+    period = get_settings().review_lockout_minutes * 60
+    return f"review-lock:{subject}:{int(moment.timestamp()) // period}"
+
+
+def _record_failure(
+    session: Session, case: Case, reviewer_id: str, reviewer: Reviewer | None, moment: datetime, city: City
+) -> None:
+    """Count a wrong code; lock the reviewer (and the case's review) when the count reaches the limit.
+
+    The failure row is added first and flushed, so the counts include it.
+    """
+    settings = get_settings()
+    session.add(ReviewerCodeFailure(reviewer_id=reviewer_id[:64], case_id=case.id, at=moment))
+    session.flush()
+    since = moment - timedelta(minutes=settings.review_lockout_window_minutes)
+    until = moment + timedelta(minutes=settings.review_lockout_minutes)
+    limit = settings.review_lockout_failures
+    if reviewer is not None and _failures_since(session, since, moment, reviewer_id=reviewer.id) >= limit:
+        _lock(session, case, reviewer, moment, until, city)
+    elif _failures_since(session, since, moment, case_id=case.id) >= limit:
+        # Many ids guessing at one case (or one reviewer's guesses spread over ids): lock the case's review.
+        _lock(session, case, None, moment, until, city)
+
+
+def _lock(
+    session: Session, case: Case, reviewer: Reviewer | None, moment: datetime, until: datetime, city: City
+) -> None:
+    """One lock row, one audit row and one notice per supervisor of the 分局, under one key."""
+    subject = f"reviewer:{reviewer.id}" if reviewer is not None else f"case:{case.id}"
+    key = lock_key(subject, moment)
+    if session.exec(select(ReviewLock.id).where(ReviewLock.key == key)).first() is not None:
+        return
+    session.add(
+        ReviewLock(
+            key=key,
+            reviewer_id=reviewer.id if reviewer is not None else None,
+            case_id=case.id,
+            locked_at=moment,
+            until=until,
+        )
+    )
+    limit = get_settings().review_lockout_failures
+    window = get_settings().review_lockout_window_minutes
+    shown = (until + _BEIJING).strftime("%Y-%m-%d %H:%M")
+    if reviewer is not None:
+        what_zh, what_en = f"审核人 {reviewer.id}（{reviewer.name}）", f"Reviewer {reviewer.id}"
+    else:
+        what_zh, what_en = f"案件 {case.id} 的审核", f"Review of case {case.id}"
+    audit = f"{what_zh}因 {window} 分钟内 {limit} 次验证码错误被锁定至 {shown} / {what_en} locked"
+    session.add(
+        Review(
+            case_id=case.id,
+            reviewer_id=reviewer.id if reviewer is not None else "",
+            decision="locked",
+            accepted=False,
+            refusal=audit[:_REFUSAL_MAX_CHARS],
+        )
+    )
+    bureau = reviewer.bureau if reviewer is not None else _bureau_of(case, city)
+    supervisors = [s.id for s in _supervisors_of(city, bureau) if reviewer is None or s.id != reviewer.id]
+    if not supervisors:
+        log.warning("review lock %s: bureau %r has no other supervisor to notify", key, bureau)
+    body = (
+        f"【审核锁定】{what_zh}（案件 {case.id}）在 {window} 分钟内输入错误的动态验证码 {limit} 次，"
+        f"已锁定至 {shown}（北京时间）。如非本人操作，请核查并考虑吊销其验证码。\n"
+        f"Review lockout: {what_en} (case {case.id}) entered {limit} wrong one-time codes within "
+        f"{window} minutes and is locked until {shown} UTC+8. If this was not the reviewer, check and "
+        f"consider revoking their secret (rongju reviewers revoke)."
+    )
+    for supervisor in supervisors:
+        session.add(
+            Notification(
+                key=f"{key}:{supervisor}"[:200],
+                case_id=case.id,
+                channel=STAFF_CHANNEL,
+                recipient=supervisor[:20],
+                body=body,
+            )
+        )
+    log.warning("review lock %s until %s", key, until.isoformat())
+
+
+def _bureau_of(case: Case, city: City) -> str | None:
+    if case.bureau is not None:
+        return case.bureau
+    if case.station_id is not None:
+        try:
+            return city.station(case.station_id).bureau
+        except KeyError:
+            return None
+    return None
+
+
+def _supervisors_of(city: City, bureau: str | None) -> tuple[Reviewer, ...]:
+    if not bureau:
+        return ()
+    try:
+        return city.supervisors_of_bureau(bureau)
+    except KeyError:
+        return ()
+
+
 def _authenticate(
     session: Session, case: Case, reviewer_id: str, one_time_code: str, at: datetime | None
 ) -> AuthResult:
-    """Check roster, station and code; on success add the code-use row to `session` (not committed)."""
+    """Check roster, lock, station and code, adding to `session` (not committed) what must be kept
+    whatever the verdict: the code's use, a failure, a lock with its audit row and notices.
+
+    A code that matches is spent by this attempt whatever else is wrong with it (another station, a
+    lock), because the form is stored in Prefect where others can read it.
+    """
     city = load_city()
+    moment = _moment(at)
+    reviewer_id = reviewer_id.strip()
     try:
-        reviewer = city.reviewer(reviewer_id.strip())
+        reviewer = city.reviewer(reviewer_id)
     except KeyError:
+        # Counted against the case: spraying ids at one case locks the case's review.
+        _record_failure(session, case, reviewer_id, None, moment, city)
         return _refused("审核人编号不在审核人员名册中", "The reviewer id is not on the roster")
+    if _totp(reviewer) is None:
+        return _refused(
+            "该审核人尚未登记动态验证码或已被吊销，请联系管理员",
+            "This reviewer is not enrolled (or was revoked); ask the administrator",
+            reviewer,
+        )
+    step = matching_time_step(reviewer, one_time_code.strip(), moment)
+    reused = step is not None and _code_used(session, reviewer.id, step)
+    lock = _active_lock(session, reviewer.id, case.id, moment)
+    if step is not None and not reused:
+        # Added after the last query: a concurrent spend of this step fails at commit, not mid-check.
+        session.add(ReviewerCodeUse(reviewer_id=reviewer.id, time_step=step, case_id=case.id))
+    if lock is not None:
+        return _locked(lock.until, reviewer, step)
+    if step is None:
+        _record_failure(session, case, reviewer.id, reviewer, moment, city)
+        return _refused("动态验证码错误或已过期", "The one-time code is wrong or expired", reviewer)
     refusal = _may_decide(reviewer, case, city)
     if refusal is not None:
-        return refusal
-    step = matching_time_step(reviewer, one_time_code.strip(), at)
-    if step is None:
-        return _refused("动态验证码错误或已过期", "The one-time code is wrong or expired", reviewer)
-    if _code_used(session, reviewer.id, step):
+        return AuthResult(
+            accepted=False,
+            reviewer=reviewer,
+            refusal_zh=refusal.refusal_zh,
+            refusal_en=refusal.refusal_en,
+            time_step=step,
+        )
+    if reused:
         return _refused(*_REUSED, reviewer=reviewer, step=step)
-    session.add(ReviewerCodeUse(reviewer_id=reviewer.id, time_step=step, case_id=case.id))
     return AuthResult(accepted=True, reviewer=reviewer, time_step=step)
 
 
@@ -175,22 +605,24 @@ def authenticate_decision(
 ) -> AuthResult:
     """May `reviewer_id` decide case `case_id` with this code now? Spends the code when it may.
 
-    Accepted only when the reviewer is on the roster, belongs to the case's station or supervises its
-    分局, and the code is valid within one 30-s step of `at` (default now) and was not used before.
-    The code is spent (a reviewer_code_use row, committed here) on acceptance. Writes no review row:
-    `record_review` does, or use `process_review_input`, which does both in one transaction.
+    Accepted only when the reviewer is on the roster and enrolled, neither the reviewer nor the case
+    is locked, the reviewer belongs to the case's station or supervises its 分局, and the code is
+    valid within one 30-s step of `at` (default now) and was not used before. Committed here whatever
+    the verdict: a matching code is spent (reviewer_code_use), a wrong one counted
+    (reviewer_code_failure) and possibly a lock (review_lock, its audit row, the supervisors'
+    notices). Writes no review row for the submission itself: `record_review` does, or use
+    `process_review_input`, which does both in one transaction.
     KeyError for an unknown case.
     """
     for _ in range(2):
         with unit_of_work(engine) as uow:
             case = _load_case(uow.session, case_id)
             result = _authenticate(uow.session, case, reviewer_id, one_time_code, at)
-            if not result.accepted:
-                return result
             try:
+                # Refused or not: the spent code, a failure and a lock are kept.
                 uow.commit()
             except IntegrityError:
-                # Another submission spent the same step between our check and our insert.
+                # Another submission spent the same step (or took the same lock) meanwhile: look again.
                 uow.rollback()
                 continue
             return result
@@ -324,8 +756,10 @@ def process_review_input(
     same form again: with the same key, the stored verdict is returned (replayed=True) without a
     second audit row and without the code counting as reused. In one transaction: the code is spent,
     the review row (accepted or refused, with its bilingual refusal) and the key are written.
-    Order of checks: roster → station/分局 → code valid → code unused → the form's rules
-    (models.review.validate_decision). KeyError for an unknown case.
+    Order of checks: roster → enrolled → (a matching code is spent) → not locked → code valid (else
+    counted toward the lockout) → station/分局 → code unused → the form's rules
+    (models.review.validate_decision). KeyError for an unknown case; ReviewerSecretsError when the
+    secrets cannot be used (demo secrets outside demo mode).
 
     `on_accept(uow, case, decision)` runs inside that same transaction when the decision is accepted
     — advance the case there (status, transition rows, notifications; add, never commit) so that an

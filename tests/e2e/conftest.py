@@ -28,6 +28,8 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             "RONGJU_API_PORT": str(api_port := free_port()),
             "RONGJU_API_URL": f"http://127.0.0.1:{api_port}",
             "PREFECT_WORKER_QUERY_SECONDS": "1",
+            # The scripted reviewers use the roster's demo secrets (services/reviewers.py).
+            "RONGJU_DEMO": "1",
         }.items():
             mp.setenv(name, value)
         mp.delenv("PREFECT_API_URL", raising=False)
@@ -49,5 +51,6 @@ def on_stack(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Stack:
     """Point this test's settings at the stack's data folder."""
     monkeypatch.setenv("RONGJU_DATA_DIR", str(stack.data_dir))
     monkeypatch.setenv("RONGJU_TODAY", TODAY.isoformat())
+    monkeypatch.setenv("RONGJU_DEMO", "1")
     get_settings.cache_clear()
     return stack
