@@ -18,7 +18,9 @@ from documents.text import (
     ID_CERTAINTY,
     NAME_CERTAINTY,
     STOP_LABELS,
+    UNCONFIRMED_CEILING,
     DocumentText,
+    Labelled,
     clean_person_name,
     evidence_confidence,
     find_id_numbers,
@@ -83,6 +85,18 @@ def _bare(line: str) -> str:
     return _STAMP_WORDS.sub("", line).strip("（）")
 
 
+def _after_label(raw: DocumentText, found: Labelled) -> str:
+    """The whole text after a school label on its line (or the whole line under a label alone)."""
+    line = raw.lines[found.line]
+    if found.line != found.label_line:
+        return line
+    hits = [(line.find(lab), -len(lab)) for lab in LABELS["school"] if lab in line]
+    if not hits:
+        return found.value
+    pos, minus_len = min(hits)
+    return line[pos - minus_len :]  # _bare drops the colon or rule after the label
+
+
 def _as_school(name: str) -> str:
     """The school a name stands for: 四川大学法学院 is a college of 四川大学, so 四川大学."""
     m = _UNIVERSITY.match(name)
@@ -108,7 +122,9 @@ def _school(doc: DocumentText, raw: DocumentText) -> Fact[str] | None:
     seen: dict[tuple[str, int], str] = {}  # (which lines, line) -> school named there
     rank: dict[str, int] = {}  # how the name was found: label 0, a line of its own 1, prose 2
     for found in iter_labelled(raw.lines, LABELS["school"], stop_labels=_STOPS, fuzzy=False):
-        m = _SCHOOL.match(_bare(found.value))
+        # Cut at the next label, the value may have lost words a school's name holds (西南|民族大学,
+        # 成都职业技术|学院): read the name in the whole line after the label too.
+        m = _SCHOOL.match(_bare(found.value)) or _SCHOOL.match(_bare(_after_label(raw, found)))
         if m and "我校" not in m.group(0) and ("raw", found.line) not in seen:
             seen["raw", found.line] = _as_school(m.group(0))
             rank.setdefault(seen["raw", found.line], 0)
@@ -145,15 +161,26 @@ def _school(doc: DocumentText, raw: DocumentText) -> Fact[str] | None:
     return Fact(value=name, confidence=evidence_confidence(ocr, confirmed=confirmed))
 
 
+# What a letter's opening sentence names instead of the student: 兹证明下列学生系…, 兹证明以下同学….
+_NOT_A_NAME = re.compile(r"下列|以下|如下|上述|学生|同学|我校|本校")
+
+
 def _student(doc: DocumentText) -> Fact[str] | None:
+    """The student, from the opening sentence (兹证明X…) or a 姓名 label; when both name someone and
+    differ, one of them is misread and the name stays under the bar."""
+    intro: Fact[str] | None = None
     for i, line in enumerate(doc.lines):
         m = _STUDENT_INTRO.search(line)
         if m:
             name = clean_person_name(m.group(1))
-            if name is not None and name not in _PRONOUNS:
-                return Fact(value=name, confidence=round(doc.confidence(i) * NAME_CERTAINTY, 3))
+            if name is not None and name not in _PRONOUNS and not _NOT_A_NAME.search(name):
+                intro = Fact(value=name, confidence=round(doc.confidence(i) * NAME_CERTAINTY, 3))
+                break
     found = labelled_name(doc, STUDENT_LABELS)
-    return found[0] if found else None
+    labelled = found[0] if found else None
+    if intro is not None and labelled is not None and intro.value != labelled.value:
+        return Fact(value=intro.value, confidence=min(intro.confidence, UNCONFIRMED_CEILING))
+    return intro or labelled
 
 
 def _enrolled(doc: DocumentText) -> tuple[Fact[date] | None, bool]:

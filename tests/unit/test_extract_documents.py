@@ -569,3 +569,41 @@ def test_labor_credit_code_is_not_an_id_number_nor_two_numbers_run_together(line
     f = extract_labor_contract(lines, line_confidences=[1.0] * len(lines)).facts
     assert f.employer_uscc is not None and f.employer_uscc.value == lines[-1]
     assert f.employer_uscc.confidence >= BAR
+
+
+@pytest.mark.parametrize(
+    ("school_line", "school"),
+    [
+        ("所在学校西南民族大学", "西南民族大学"),  # 民族 is a label word elsewhere
+        ("学校名称：成都职业技术学院", "成都职业技术学院"),  # so is 学院
+    ],
+)
+def test_enrollment_table_letter_reads_the_student_and_the_whole_school(
+    school_line: str, school: str
+) -> None:
+    lines = [
+        "在读证明",
+        "兹证明下列学生系我校全日制在籍在读学生，具体信息如",
+        "下：",
+        "姓名阿牛木呷",
+        "性别男",
+        f"公民身份号码{TENANT_ID}",
+        school_line,
+        "入学年月2025年09月",
+        school,
+    ]
+    r = extract_enrollment_certificate(lines, line_confidences=[0.99] * len(lines))
+    assert r.student_name is not None and r.student_name.value == "阿牛木呷"
+    assert r.facts.school is not None and r.facts.school.value == school and r.facts.school.confidence >= BAR
+
+
+def test_enrollment_student_named_twice_differently_stays_under_the_bar() -> None:
+    lines = [
+        "在读证明",
+        "兹证明欧阳晓明系我校法学专业全日制在读学生。",
+        "姓名：欧阳小明",
+        "四川大学",
+        "四川大学",
+    ]
+    r = extract_enrollment_certificate(lines, line_confidences=[0.99] * len(lines))
+    assert r.student_name is not None and r.student_name.confidence < BAR
