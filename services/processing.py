@@ -108,12 +108,12 @@ def record_assessment(
     day = on or today()
     decision = assessment.decision
     with unit_of_work(engine) as uow:
-        claimed = uow.session.exec(  # type: ignore[call-overload]
+        claimed = uow.claim(
             update(Case)
             .where(col(Case.id) == case_id, col(Case.outcome).is_(None))
             .values(outcome=decision.outcome, updated_at=utcnow())
         )
-        if claimed.rowcount != 1:
+        if not claimed:
             uow.rollback()
             return _state(uow.session, case_id)
         case = uow.session.get(Case, case_id, populate_existing=True)

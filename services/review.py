@@ -3,15 +3,22 @@
 Authentication, validation and the audit row are services/reviewers.py (`process_review_input`);
 this module builds what the reviewer sees and moves the case in the same transaction as the
 accepted review, so an accepted decision and its effect are saved together or not at all.
+
+A decision is applied once: it claims the case with a conditional UPDATE (still 审核中 and waiting
+for a reviewer). Two live runs of one case — a replay beside the original, both resumed with
+opposite decisions — race for that claim; the loser changes nothing and leaves a refused review row
+"already decided" (the audit every refusal leaves), so the applicant gets one SMS.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from config.city import load_city, load_policy
@@ -24,13 +31,34 @@ from models.review import ReviewChoice, ValidatedDecision
 from models.review_summary import ReviewCase, render_review_summary
 from models.sla import clock_of, pause
 from models.status import CaseStatus
-from models.tables import Case, CasePublic, CheckResult, Review
+from models.tables import Case, CasePublic, CheckResult, Review, ReviewerCodeUse, SideEffect, utcnow
 from services.processing import CaseState, applicant_notice, read_case_state
-from services.reviewers import process_review_input
+from services.reviewers import (
+    _ATTEMPT_KIND,
+    ReviewAttempt,
+    attempt_key,
+    matching_time_step,
+    process_review_input,
+)
 from storage.db import UnitOfWork, unit_of_work
 
 # Links in the form must outlive a reviewer's working day; they are still scoped to one document.
 REVIEW_LINK_TTL_SECONDS = 24 * 3600
+
+ALREADY_DECIDED = (
+    "本案件已由另一审核结论办理，本次审核未生效",
+    "The case was already decided by another review; this decision was not applied",
+)
+
+log = logging.getLogger(__name__)
+
+
+class AlreadyDecided(Exception):
+    """Another submission decided the case first; raised inside the review's transaction."""
+
+    def __init__(self, decision: ValidatedDecision) -> None:
+        super().__init__(decision.reviewer_id)
+        self.decision = decision
 
 
 def _kind_label(kind: str) -> str:
@@ -104,8 +132,23 @@ def _target(case: Case, choice: ReviewChoice) -> CaseStatus:
 
 
 def _apply(uow: UnitOfWork, case: Case, decision: ValidatedDecision) -> None:
-    """Inside the review's transaction: move the case as the reviewer decided, queue the SMS."""
+    """Inside the review's transaction: move the case as the reviewer decided, queue the SMS.
+
+    Raises AlreadyDecided (the transaction rolls back) when the case no longer waits for a reviewer.
+    """
     target = _target(case, decision.choice)
+    # The claim: of two decisions on one case waiting for its reviewer, exactly one matches; the
+    # other's case row is the one the first committed (PostgreSQL re-reads it after the row lock).
+    if not uow.claim(
+        update(Case)
+        .where(
+            col(Case.id) == case.id,
+            col(Case.status) == CaseStatus.UNDER_REVIEW.value,
+            col(Case.outcome) == "needs_review",
+        )
+        .values(updated_at=utcnow())
+    ):
+        raise AlreadyDecided(decision)
     reasons = ", ".join(r.value for r in decision.reason_codes) or "—"
     uow.add(
         case.advance(
@@ -138,6 +181,76 @@ def apply_review_answer(
     at: datetime | None = None,
     engine: Engine | None = None,
 ) -> CaseState:
-    """Authenticate and validate a submitted form; if accepted, move the case — exactly once per key."""
-    process_review_input(case_id=case_id, raw=raw, key=key, at=at, on_accept=_apply, engine=engine)
+    """Authenticate and validate a submitted form; if accepted, move the case — exactly once per key,
+    and once per case: a decision that lost the case to another is recorded as refused."""
+    try:
+        process_review_input(case_id=case_id, raw=raw, key=key, at=at, on_accept=_apply, engine=engine)
+    except AlreadyDecided as lost:
+        _record_already_decided(case_id, raw, key=key, at=at, decision=lost.decision, engine=engine)
     return read_case_state(case_id, engine)
+
+
+def _record_already_decided(
+    case_id: str,
+    raw: Mapping[str, Any],
+    *,
+    key: str,
+    at: datetime | None,
+    decision: ValidatedDecision,
+    engine: Engine | None,
+) -> None:
+    """The loser's audit, once per submission key: a refused review row, the submission's key (so a
+    re-run of the flow replays the refusal) and its one-time code spent — nothing else changes."""
+    from config.city import load_city
+
+    refused = ReviewAttempt(
+        accepted=False,
+        decision=None,
+        reviewer_id=decision.reviewer_id,
+        refusal_zh=ALREADY_DECIDED[0],
+        refusal_en=ALREADY_DECIDED[1],
+    )
+    durable_key = attempt_key(case_id, key)
+    raw_code = raw.get("one_time_code")
+    step = matching_time_step(
+        load_city().reviewer(decision.reviewer_id), raw_code.strip() if isinstance(raw_code, str) else "", at
+    )
+    for _ in range(2):
+        with unit_of_work(engine) as uow:
+            if uow.session.exec(select(SideEffect.id).where(SideEffect.key == durable_key)).first():
+                return
+            spent = uow.session.exec(
+                select(ReviewerCodeUse.id).where(
+                    ReviewerCodeUse.reviewer_id == decision.reviewer_id, ReviewerCodeUse.time_step == step
+                )
+            ).first()
+            if step is not None and spent is None:
+                uow.add(ReviewerCodeUse(reviewer_id=decision.reviewer_id, time_step=step, case_id=case_id))
+            uow.add(
+                Review(
+                    case_id=case_id,
+                    reviewer_id=decision.reviewer_id,
+                    decision=decision.choice.value,
+                    reason_codes=[code.value for code in decision.reason_codes],
+                    comment=decision.comment or None,
+                    accepted=False,
+                    refusal=" / ".join(ALREADY_DECIDED),
+                ),
+                SideEffect(
+                    key=durable_key,
+                    case_id=case_id,
+                    kind=_ATTEMPT_KIND,
+                    state="done",
+                    payload=refused.as_payload(),
+                    done_at=utcnow(),
+                ),
+            )
+            try:
+                uow.commit()
+            except IntegrityError:
+                # The same submission recorded by a concurrent run, or its code spent meanwhile.
+                uow.rollback()
+                continue
+        log.info("review of case %s by %s refused: already decided", case_id, decision.reviewer_id)
+        return
+    raise RuntimeError(f"review input {durable_key} could not be recorded")

@@ -11,9 +11,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, event
+from sqlalchemy import CursorResult, Engine, Update, event
 from sqlmodel import Session, create_engine
 
 from config.settings import get_settings
@@ -107,6 +107,18 @@ class UnitOfWork:
     def add(self, *rows: Any) -> None:
         for row in rows:
             self.session.add(row)
+
+    def claim(self, statement: Update) -> bool:
+        """Run a conditional UPDATE that claims one row; True when exactly that row matched.
+
+        The statement's WHERE names the state the row must still be in (`status='under_review'`,
+        `outcome IS NULL`, `state='pending'`). Of two transactions racing for the row exactly one
+        matches: PostgreSQL makes the second wait for the first's row lock and evaluates its WHERE
+        again on the committed row; SQLite lets one writer in at a time. The loser must write
+        nothing that depends on the claim (roll back, or record only that it lost).
+        """
+        result = self.session.exec(statement)  # type: ignore[call-overload]
+        return cast(CursorResult[Any], result).rowcount == 1
 
     def commit(self) -> None:
         self.session.commit()
