@@ -164,6 +164,20 @@ def revoke_command(
     console.print(f"已吊销 revoked {reviewer_id}")
 
 
+@app.command("check")
+def check_command() -> None:
+    """检查 Check the reviewers' secrets as a process that checks codes does at start (exit 1: unusable)."""
+    from services.reviewers import ReviewerSecretsError, check_reviewer_secrets, is_demo
+
+    try:
+        usable = check_reviewer_secrets()
+    except ReviewerSecretsError as exc:
+        err_console.print(f"[red]{exc.zh}\n{exc.en}[/red]")
+        raise typer.Exit(code=1) from None
+    mode = "演示模式 demo mode (roster secrets)" if is_demo() else "已登记密钥 enrolled secrets"
+    console.print(f"{usable} 名审核人员可审核 reviewers can decide · {mode}")
+
+
 def _default_png(reviewer_id: str) -> Path:
     from services.reviewers import secrets_path
 

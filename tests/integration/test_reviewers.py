@@ -592,3 +592,13 @@ def test_a_code_refused_for_the_station_cannot_be_used_again(case_id: str) -> No
         case_id=case_id, reviewer_id=other, one_time_code=carried, at=AT + timedelta(seconds=5)
     )
     assert not reused.accepted and reused.refusal_en is not None and "already used" in reused.refusal_en
+
+
+def test_cli_check_refuses_demo_secrets_outside_demo_mode(production: Path) -> None:
+    from cli.reviewers import app
+
+    _write_secrets(production, {REVIEWER: pyotp.random_base32()})
+    assert CliRunner().invoke(app, ["check"]).exit_code == 0
+    _write_secrets(production, {REVIEWER: _demo_secret(REVIEWER)})
+    refused = CliRunner().invoke(app, ["check"])
+    assert refused.exit_code == 1 and "demo secret" in refused.output
