@@ -15,7 +15,7 @@ import numpy as np
 
 from documents.geometry import orient_page
 from documents.ocr.config import load_ocr_settings
-from documents.ocr.engines import OcrEngine, OcrLine, dark_ink, merge_rows
+from documents.ocr.engines import Box, OcrEngine, OcrLine, dark_ink, merge_rows, reading_order
 from documents.pdf import PdfDocument
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,8 @@ def lines_from_image(
         # RapidOCR: no upscale (its detector scales the page itself; a 3× page made it read two labels
         # stacked in one column as one vertical line "姓性"); coloured print faded (a red seal over the
         # issuer's line hid it from the detector); boxes of one row joined, as tesseract reports rows.
-        lines = merge_rows(engine.read_lines(dark_ink(img), lang="chi_sim"))
+        ink = dark_ink(img)
+        lines = merge_by_cell(engine.read_lines(ink, lang="chi_sim"), table_rules(ink))
     else:
         # Tesseract reads small CJK glyphs poorly; its page segmentation was tuned on the colour page.
         h = img.shape[0]
@@ -70,6 +71,75 @@ def lines_from_image(
             if part.strip():
                 out.append(TextLine(part, line.confidence, page))
     return out
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A page's table rules: vertical ones as (x, top, bottom), horizontal ones as (y, left, right)."""
+
+    vertical: list[tuple[int, int, int]]
+    horizontal: list[tuple[int, int, int]]
+
+
+def table_rules(grey: np.ndarray) -> Rules:
+    """Long straight dark lines of a page: a table's rules (text strokes are far shorter)."""
+    h, w = grey.shape[:2]
+    ink = (grey < 128).astype(np.uint8)
+    found: list[list[tuple[int, int, int]]] = []
+    for size in ((1, max(40, h // 25)), (max(60, w // 12), 1)):
+        long = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
+        n, _labels, stats, _centroids = cv2.connectedComponentsWithStats(long)
+        segs = []
+        for x, y, bw, bh, _area in stats[1:n]:
+            if size[0] == 1 and bw <= 8:
+                segs.append((int(x + bw // 2), int(y), int(y + bh)))
+            elif size[1] == 1 and bh <= 8:
+                segs.append((int(y + bh // 2), int(x), int(x + bw)))
+        found.append(segs)
+    return Rules(found[0], found[1])
+
+
+def _cell(box: Box, rules: Rules) -> tuple[int, int] | None:
+    """(top, left) of the ruled cell holding box's centre, or None outside any table."""
+    x, y, w, h = box
+    cx, cy = x + w / 2, y + h / 2
+    lefts = [vx for vx, top, bottom in rules.vertical if vx <= cx and top <= cy <= bottom]
+    rights = [vx for vx, top, bottom in rules.vertical if vx >= cx and top <= cy <= bottom]
+    tops = [hy for hy, left, right in rules.horizontal if hy <= cy and left <= cx <= right]
+    if not (lefts and rights and tops):
+        return None
+    return max(tops), max(lefts)
+
+
+def merge_by_cell(lines: list[OcrLine], rules: Rules) -> list[OcrLine]:
+    """Detector boxes joined into rows (merge_rows), but never across a table's rule, and a ruled
+    table read cell by cell: all lines of a cell together, cells by rows left to right.
+
+    A two-column register (不动产单元号 | 坐落, each label over its value) read row by row mixes the
+    cells: merge_rows joined 510107…F476835 with 四川省成都市…244号 into one line, and the wrapped ends
+    of both values (38, 17栋4单元2204) came after it. Read cell by cell, a label is followed by its
+    value and the value by its wrapped end, as on a page without rules.
+    """
+    if len(rules.vertical) < 2 or not rules.horizontal:
+        return merge_rows(lines)
+    groups: dict[tuple[int, int] | None, list[OcrLine]] = {}
+    for line in lines:
+        groups.setdefault(_cell(line.box, rules), []).append(line)
+    blocks: list[tuple[tuple[int, int], list[OcrLine]]] = []
+    for key, members in groups.items():
+        merged = merge_rows(members)
+        if key is None:
+            # Outside the tables each line is a block of its own, keyed by its reading-order row.
+            row_top = -1
+            for ln in merged:  # merge_rows gives them in reading order
+                if row_top < 0 or not row_top <= ln.box[1] + ln.box[3] / 2 <= row_top + ln.box[3]:
+                    row_top = ln.box[1]
+                blocks.append(((row_top, ln.box[0]), [ln]))
+        else:
+            blocks.append((key, reading_order(merged)))
+    # Cells of one table row start at the same rule; a row's cells left to right.
+    blocks.sort(key=lambda block: block[0])
+    return [ln for _key, block in blocks for ln in block]
 
 
 def lines_from_pdf(pdf: PdfDocument, engine: OcrEngine, *, orient: bool = True) -> list[TextLine]:

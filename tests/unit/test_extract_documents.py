@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import cv2
+import numpy as np
 import pytest
 from stdnum.cn import ric, uscc
 
@@ -14,7 +16,9 @@ from documents.extract.labor import extract_labor_contract
 from documents.extract.lease import extract_lease
 from documents.extract.lodging import extract_lodging_certificate
 from documents.extract.old_permit import extract_old_permit
+from documents.extract.pages import merge_by_cell, table_rules
 from documents.extract.property import extract_property_certificate
+from documents.ocr.engines import OcrLine, merge_rows
 
 
 def _id(body: str) -> str:
@@ -607,3 +611,50 @@ def test_enrollment_student_named_twice_differently_stays_under_the_bar() -> Non
     ]
     r = extract_enrollment_certificate(lines, line_confidences=[0.99] * len(lines))
     assert r.student_name is not None and r.student_name.confidence < BAR
+
+
+def _register_page() -> tuple[np.ndarray, list[OcrLine]]:
+    """A two-column ruled register (each label over its value) and the detector boxes read from it."""
+    page = np.full((700, 1240), 255, np.uint8)
+    for y in (100, 200, 340, 440):
+        cv2.line(page, (128, y), (1112, y), 0, 2)
+    for x in (128, 620, 1112):
+        cv2.line(page, (x, 100), (x, 440), 0, 2)
+    boxes = [
+        OcrLine("权利人", 0.99, (142, 120, 90, 22)),
+        OcrLine("共有情况", 0.99, (634, 120, 90, 22)),
+        OcrLine("朱世勇", 0.99, (142, 150, 86, 30)),
+        OcrLine("单独所有", 0.99, (634, 150, 115, 30)),
+        OcrLine("不动产单元号", 0.99, (142, 218, 137, 22)),
+        OcrLine("房地坐落", 0.99, (634, 218, 91, 22)),
+        # Two cells' first lines at 28 px apart: merge_rows alone joins them into one line.
+        OcrLine("510107559441GB16742F476835", 0.99, (142, 248, 450, 32)),
+        OcrLine("四川省成都市金牛区凤凰山路244号", 0.99, (620 + 14, 248, 456, 32)),
+        OcrLine("38", 0.99, (142, 288, 34, 30)),
+        OcrLine("17栋4单元2204", 0.99, (634, 288, 208, 30)),
+        OcrLine("权利类型", 0.99, (142, 355, 92, 22)),
+        OcrLine("国有建设用地使用权/房屋所有权", 0.99, (142, 385, 420, 30)),
+        OcrLine("不动产登记专用章", 0.99, (800, 600, 200, 30)),
+    ]
+    return page, boxes
+
+
+def test_ruled_register_is_read_cell_by_cell_and_its_wrapped_address_joined() -> None:
+    page, boxes = _register_page()
+    lines = [ln.text for ln in merge_by_cell(boxes, table_rules(page))]
+    assert lines == [
+        "权利人", "朱世勇", "共有情况", "单独所有",
+        "不动产单元号", "510107559441GB16742F476835", "38",
+        "房地坐落", "四川省成都市金牛区凤凰山路244号", "17栋4单元2204",
+        "权利类型", "国有建设用地使用权/房屋所有权", "不动产登记专用章",
+    ]  # fmt: skip
+    f = extract_property_certificate(lines, line_confidences=[0.99] * len(lines))
+    assert f.address is not None and f.address.value == "四川省成都市金牛区凤凰山路244号17栋4单元2204"
+    assert f.address.confidence >= BAR
+    assert f.owner_name is not None and f.owner_name.value == "朱世勇"
+
+
+def test_a_page_without_rules_is_merged_by_rows_as_before() -> None:
+    _page, boxes = _register_page()
+    blank = np.full((700, 1240), 255, np.uint8)
+    assert merge_by_cell(boxes, table_rules(blank)) == merge_rows(boxes)
