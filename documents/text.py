@@ -743,11 +743,25 @@ def labelled_name(
 ) -> tuple[Fact[str], int] | None:
     """The first labelled value that is a person's name, and the index of its label line."""
     for found in iter_labelled(doc.lines, labels, fuzzy=fuzzy):
+        if found.line == found.label_line and _inside_sentence(doc.lines[found.line], labels):
+            continue
         name = clean_person_name(found.value)
         if name is not None:
             conf = doc.confidence(found.line) * found.certainty * NAME_CERTAINTY
             return Fact(value=name, confidence=round(conf, 3)), found.label_line
     return None
+
+
+def _inside_sentence(line: str, labels: Sequence[str]) -> bool:
+    """True when the first label on line runs on into words on both sides, with no separator: a
+    party's role in a sentence (须事先征得甲方书面同意), not a label with its value (甲方：张建国)."""
+    hits = [(line.find(lab), -len(lab)) for lab in labels if lab in line]
+    if not hits:
+        return False
+    pos, minus_len = min(hits)
+    end = pos - minus_len
+    cjk = re.compile(rf"[{_CJK}]")
+    return pos > 0 and end < len(line) and bool(cjk.match(line[pos - 1])) and bool(cjk.match(line[end]))
 
 
 def id_after(doc: DocumentText, line: int | None, *, offset_in_line: int = 0) -> Fact[str] | None:

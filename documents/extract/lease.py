@@ -77,6 +77,10 @@ SIDE_BY_SIDE_CERTAINTY = 0.75
 def _tenant_id(
     doc: DocumentText, tenant_line: int | None, landlord_line: int | None = None
 ) -> Fact[str] | None:
+    if tenant_line and any(label in doc.lines[tenant_line - 1] for label in LANDLORD_LABELS):
+        # A header row of two label cells (出租人（甲方） | 承租人（乙方）) read cell by cell: the parties
+        # stand side by side, wherever else (a signature line) the landlord's label was read.
+        landlord_line = tenant_line - 1
     if tenant_line is not None and landlord_line is not None and landlord_line <= tenant_line:
         between = doc.lines[landlord_line:tenant_line]
         if landlord_line == tenant_line or not find_id_numbers("".join(between)):

@@ -658,3 +658,19 @@ def test_a_page_without_rules_is_merged_by_rows_as_before() -> None:
     _page, boxes = _register_page()
     blank = np.full((700, 1240), 255, np.uint8)
     assert merge_by_cell(boxes, table_rules(blank)) == merge_rows(boxes)
+
+
+def test_scanned_lease_parties_side_by_side_give_no_confident_wrong_value() -> None:
+    # A ruled header row of the two parties read cell by cell, each row: landlord's cell, tenant's cell.
+    lines = [
+        "房屋租赁协议", "出租人（甲方）", "承租人 (乙方)", "姓名敬兰", "泽仁拉姆",
+        f"身份证号码{LANDLORD_ID}", TENANT_ID, "联系电话13234003739", "13793077873",
+        "第九条 装修改造", "乙方如需对房屋进行装修或增设附属设施，须事先征得甲方书面同意，费用由乙方自理。",
+        "出租人（甲方）签字：敬兰",
+    ]  # fmt: skip
+    r = extract_lease(lines, line_confidences=[0.99] * len(lines))
+    # 甲方 inside a sentence names no one: 书面同意 is no landlord.
+    assert r.landlord_name is None or r.landlord_name.value == "敬兰"
+    # The first number after the tenant's header cell is the landlord's, in the left column.
+    tid = r.facts.tenant_id_number
+    assert tid is None or tid.value == TENANT_ID or tid.confidence < BAR
