@@ -165,10 +165,14 @@ class SideEffect(SQLModel, table=True):
     key: str = Field(max_length=200, unique=True)  # e.g. "print-card:{case_id}:{card_version}"
     case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
     kind: str = Field(max_length=32)
-    state: str = Field(default="pending", max_length=16)  # pending -> done
+    state: str = Field(default="pending", max_length=16)  # pending -> writing -> done
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     done_at: datetime | None = None
+    # While `writing`: who claimed the effect (host:pid:token) and until when the claim holds. A
+    # writer that dies keeps it only until the lease ends (services/production.py).
+    owner: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = None
 
 
 class Notification(SQLModel, table=True):

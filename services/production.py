@@ -9,6 +9,13 @@ whatever retries, replays, duplicate runs or kills happen, each card has one spo
 waybill and one notice per status. A `done` effect is never repeated (the card centre may already
 have taken the file away).
 
+Effects are claimed before they are written: a conditional UPDATE moves the effect pending ->
+writing with an owner (host:pid:token) and a lease (EFFECT_LEASE), and the writer records writing ->
+done only while it still owns it. Of a live run and `rongju reconcile` racing on one card exactly one
+writes. Anyone may take over a claim whose lease ended, or whose owner ran on this machine and its
+process is gone (a run killed mid-write is carried on at once by its replay); a run finding a live
+writer waits for it to finish rather than writing the file too.
+
 Numbers are allocated once: card numbers from a counter per bureau and year, waybills from one
 counter, inside the transaction that stores them (a racing run's transaction fails on the unique
 constraint and rolls its counter bump back with it).
@@ -21,10 +28,13 @@ stale read snapshot.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import socket
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import cast
@@ -43,7 +53,7 @@ from models.tables import CardIssue, Case, Counter, Delivery, Document, SideEffe
 from services.assessment import CaseNotFound
 from services.faults import fault_point
 from services.processing import SYSTEM, applicant_notice
-from storage.db import unit_of_work
+from storage.db import UnitOfWork, unit_of_work
 from storage.documents import get_document_store
 from storage.spool import get_mail_room, get_print_spool
 
@@ -52,6 +62,11 @@ log = logging.getLogger(__name__)
 PRINT_CARD = "print_card"
 MAIL_LABEL = "mail_label"
 CARD_FEE = "card_fee"
+
+# How long a writer's claim on a print or label effect holds. Writing one PDF and its manifest takes
+# well under a second; a writer that died without a trace elsewhere keeps the effect this long.
+EFFECT_LEASE = timedelta(minutes=2)
+_CLAIM_POLL_SECONDS = 0.2
 
 
 class ProductionError(RuntimeError):
@@ -264,10 +279,14 @@ def _current_document_hash(case_id: str, kind: DocumentKind, engine: Engine | No
 # ------------------------------------------------------------------------------------- spooling
 
 
-def spool_card(case_id: str, engine: Engine | None = None) -> Path | None:
+def spool_card(
+    case_id: str, engine: Engine | None = None, *, reconcile_before: datetime | None = None
+) -> Path | None:
     """Hand the card's PDF to the card centre (exactly one spool entry per card).
 
-    Returns the spool file, or None when it had been handed over before.
+    Returns the spool file, or None when it had been handed over before (or, reconciling, when
+    another process is writing it). `reconcile_before`: called by reconcile — take the effect only
+    if it is pending since before then or its writer's claim has lapsed, and never wait.
     """
     from printing.card import render_card_pdf
 
@@ -281,6 +300,10 @@ def spool_card(case_id: str, engine: Engine | None = None) -> Path | None:
     face = CardFace.model_validate(issue.face)
     pdf = render_card_pdf(face, _photo_bytes(issue.photo_hash))
     spool = get_print_spool()
+    key = effect_key(PRINT_CARD, case_id, issue.card_version)
+    owner = _hold_effect(key, engine, reconcile_before=reconcile_before)
+    if owner is None:
+        return None
     fault_point("spool_card:before_write")
     path = spool.put_card(issue.card_no, pdf)
     fault_point("spool_card:after_write")
@@ -288,8 +311,9 @@ def spool_card(case_id: str, engine: Engine | None = None) -> Path | None:
         # The manifest lock comes first: writers of one day's batch take turns, so none of them
         # rewrites the manifest without a card another has just added.
         _bump(uow.session, f"print-manifest:{issue.issued_on.isoformat()}")
+        if not _finish_effect(uow, key, owner):
+            return _lost(uow, key)
         case = _case(uow.session, case_id)
-        _finish_effect(uow.session, case, PRINT_CARD)
         stored = _issue(uow.session, case)
         assert stored is not None
         if stored.spooled_at is None:
@@ -486,8 +510,12 @@ def dispatch_card(case_id: str, *, on: date | None = None, engine: Engine | None
             return CaseStatus(_case(uow.session, case_id).status)
 
 
-def print_mail_label(case_id: str, engine: Engine | None = None) -> Path | None:
-    """Print the EMS label and put the card on the day's mailing manifest (once per waybill)."""
+def print_mail_label(
+    case_id: str, engine: Engine | None = None, *, reconcile_before: datetime | None = None
+) -> Path | None:
+    """Print the EMS label and put the card on the day's mailing manifest (once per waybill).
+
+    Claimed like spool_card: None when done before (or, reconciling, being written elsewhere)."""
     from config.city import load_city
     from printing.label import render_mail_label_pdf
 
@@ -511,14 +539,19 @@ def print_mail_label(case_id: str, engine: Engine | None = None) -> Path | None:
         case_id=case_id,
     )
     mail_room = get_mail_room()
+    pdf = render_mail_label_pdf(label)
+    key = effect_key(MAIL_LABEL, case_id, case.card_version)
+    owner = _hold_effect(key, engine, reconcile_before=reconcile_before)
+    if owner is None:
+        return None
     fault_point("print_label:before_write")
-    path = mail_room.put_label(delivery.waybill_no, render_mail_label_pdf(label))
+    path = mail_room.put_label(delivery.waybill_no, pdf)
     fault_point("print_label:after_write")
     day = delivery.dispatched_on or today()
     with unit_of_work(engine) as uow:
         _bump(uow.session, f"mail-manifest:{day.isoformat()}")
-        case = _case(uow.session, case_id)
-        _finish_effect(uow.session, case, MAIL_LABEL)
+        if not _finish_effect(uow, key, owner):
+            return _lost(uow, key)
         uow.session.flush()
         rows = uow.session.exec(
             select(Delivery, Case, CardIssue)
@@ -627,15 +660,103 @@ def _ensure_effect(
         )
 
 
-def _finish_effect(session: Session, case: Case, kind: str) -> None:
-    session.exec(  # type: ignore[call-overload]
-        update(SideEffect)
-        .where(
-            col(SideEffect.key) == effect_key(kind, case.id, case.card_version),
-            col(SideEffect.state) != "done",
+# ------------------------------------------------------------------------- claiming an effect
+
+
+def _owner_token() -> str:
+    """Who writes an effect: this machine, this process, and a token of this attempt."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _owner_gone(owner: str | None) -> bool:
+    """True when the claim's owner ran on this machine and its process no longer exists."""
+    if not owner:
+        return False
+    parts = owner.split(":")
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _takeable(effect: SideEffect, now: datetime, reconcile_before: datetime | None) -> bool:
+    """Whether this process may claim the effect now."""
+    if effect.state == "pending":
+        # Reconcile leaves fresh pending effects to the live run that owes them.
+        return reconcile_before is None or _aware(effect.created_at) <= reconcile_before
+    if effect.state != "writing":
+        return False
+    lapsed = effect.lease_until is None or _aware(effect.lease_until) <= now
+    return lapsed or _owner_gone(effect.owner)
+
+
+def _claim_effect(key: str, engine: Engine | None, reconcile_before: datetime | None) -> str | None:
+    """pending -> writing for this process (or a lapsed claim taken over), committed at once.
+
+    Compare-and-set on the state and owner read: of two claimants exactly one matches. Returns the
+    owner token, or None when the effect is done, missing or someone else's to write."""
+    now = utcnow()
+    with unit_of_work(engine) as uow:
+        effect = uow.session.exec(select(SideEffect).where(SideEffect.key == key)).first()
+        if effect is None or not _takeable(effect, now, reconcile_before):
+            return None
+        owner = _owner_token()
+        same_owner = (
+            col(SideEffect.owner).is_(None) if effect.owner is None else col(SideEffect.owner) == effect.owner
         )
-        .values(state="done", done_at=utcnow())
+        claimed = uow.claim(
+            update(SideEffect)
+            .where(col(SideEffect.key) == key, col(SideEffect.state) == effect.state, same_owner)
+            .values(state="writing", owner=owner, lease_until=now + EFFECT_LEASE)
+        )
+        if not claimed:
+            return None
+        uow.commit()
+    if effect.state == "writing":
+        log.warning("effect %s: took over a lapsed claim", key)
+    return owner
+
+
+def _hold_effect(key: str, engine: Engine | None, *, reconcile_before: datetime | None) -> str | None:
+    """Claim the effect; a run (not reconcile) finding a live writer waits until that writer is done
+    (None) or its claim lapses (then takes it over)."""
+    deadline = time.monotonic() + EFFECT_LEASE.total_seconds() + 30
+    while True:
+        owner = _claim_effect(key, engine, reconcile_before)
+        if owner is not None or reconcile_before is not None:
+            return owner
+        with unit_of_work(engine) as uow:
+            effect = uow.session.exec(select(SideEffect).where(SideEffect.key == key)).first()
+        if effect is None or effect.state == "done":
+            return None
+        if time.monotonic() > deadline:
+            raise ProductionError(f"effect {key} is held by {effect.owner} beyond its lease")
+        time.sleep(_CLAIM_POLL_SECONDS)
+
+
+def _finish_effect(uow: UnitOfWork, key: str, owner: str) -> bool:
+    """writing -> done, only while `owner` still holds the claim."""
+    return uow.claim(
+        update(SideEffect)
+        .where(col(SideEffect.key) == key, col(SideEffect.state) == "writing", col(SideEffect.owner) == owner)
+        .values(state="done", done_at=utcnow(), lease_until=None)
     )
+
+
+def _lost(uow: UnitOfWork, key: str) -> None:
+    """Our claim lapsed and another writer took the effect over: it records it, not us."""
+    uow.rollback()
+    log.warning("effect %s: claim lapsed while writing; left to the writer that took it over", key)
+    return None
 
 
 def _bump(session: Session, name: str) -> int:
@@ -691,29 +812,32 @@ def reconcile_pending(
 ) -> list[Reconciled]:
     """Finish effects whose record stayed `pending` (a process died between deciding the effect and
     recording it, and no run of the case came back — e.g. the machine was lost and Prefect still
-    shows the run as running). Each effect is keyed and writes under its number, so finishing it
-    while a live run does the same is harmless. Status changes stay with the flow (`rongju replay`)."""
-    cutoff = utcnow() - older_than
+    shows the run as running). Reconcile takes an effect only by the same claim a run takes: one
+    pending (unclaimed) for longer than `older_than`, or one being written under a claim that lapsed
+    (its lease ended, or its owner ran here and is gone) — never one a live writer holds.
+    Status changes stay with the flow (`rongju replay`)."""
+    now = utcnow()
+    cutoff = now - older_than
     with unit_of_work(engine) as uow:
-        stale = uow.session.exec(
+        candidates = uow.session.exec(
             select(SideEffect)
             .where(
-                SideEffect.state == "pending",
+                col(SideEffect.state).in_(["pending", "writing"]),
                 col(SideEffect.kind).in_([PRINT_CARD, MAIL_LABEL]),
-                col(SideEffect.created_at) <= cutoff,
             )
             .order_by(col(SideEffect.id))
         ).all()
+    stale = [effect for effect in candidates if _takeable(effect, now, cutoff)]
     done: list[Reconciled] = []
     for effect in stale:
         try:
             if effect.kind == PRINT_CARD:
-                path = spool_card(effect.case_id, engine)
+                path = spool_card(effect.case_id, engine, reconcile_before=cutoff)
             else:
-                path = print_mail_label(effect.case_id, engine)
+                path = print_mail_label(effect.case_id, engine, reconcile_before=cutoff)
         except ProductionError as exc:
             done.append(Reconciled(effect.case_id, effect.kind, f"未完成 not finished: {exc}"))
             continue
-        what = path.name if path else "此前已完成 done before"
+        what = path.name if path else "此前已完成或另有进程写入 done before or by another writer"
         done.append(Reconciled(effect.case_id, effect.kind, f"已补做 finished: {what}"))
     return done

@@ -286,11 +286,15 @@ def test_reconcile_finishes_an_effect_a_dead_process_left_pending(engine: object
     )
     assert child.returncode == -9, child.stderr.decode()[-2000:]
     get_settings.cache_clear()
-    assert [e.state for e in rows(SideEffect, case_id)] == ["pending"]  # the file is there, the record not
-    assert production.reconcile_pending(older_than=timedelta(hours=1)) == []  # too fresh: a live run's
-    result = CliRunner().invoke(app, ["reconcile", "--older-than", "0"])
-    assert result.exit_code == 0, result.output
-    assert case_id in result.output and "已补做 finished" in result.output
+    # The file is there, the record not: the effect is still claimed by the dead process, whose lease
+    # runs for minutes — but its owner is gone from this machine, so its claim has lapsed.
+    [claimed] = rows(SideEffect, case_id)
+    assert claimed.state == "writing" and claimed.owner is not None and claimed.lease_until is not None
+    fresh = approved_case(tmp_path, "fresh")
+    production.allocate_card(fresh, on=DAY)  # pending and unclaimed since just now: a live run's
+    finished = production.reconcile_pending(older_than=timedelta(hours=1))
+    assert [(r.case_id, r.result.startswith("已补做 finished")) for r in finished] == [(case_id, True)]
+    assert [e.state for e in rows(SideEffect, fresh)] == ["pending"]  # too fresh: left alone
     card = production.card_of(case_id)
     assert card is not None and card.spooled
     assert [p.stem for p in get_print_spool().cards()] == [card.card_no]
@@ -298,6 +302,7 @@ def test_reconcile_finishes_an_effect_a_dead_process_left_pending(engine: object
     assert production.next_step(case_id) is production.NextStep.AWAIT_PRODUCTION
     again = CliRunner().invoke(app, ["reconcile", "--older-than", "0"])
     assert again.exit_code == 0 and case_id not in again.output
+    assert fresh in again.output and "已补做 finished" in again.output  # pending for over 0 minutes
 
 
 def test_the_card_centre_inbox_and_the_confirmation_commands(engine: object, tmp_path: Path) -> None:
@@ -338,3 +343,56 @@ def test_the_card_centre_inbox_and_the_confirmation_commands(engine: object, tmp
     shown = json.loads(status.output.splitlines()[-1])
     assert shown["card"]["card_no"] == card.card_no and shown["card"]["waybill_no"] == waybill
     assert "pickup_code" not in shown["card"]
+
+
+def test_a_run_and_reconcile_racing_on_one_card_write_it_once(
+    engine: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    import printing.card
+    import storage.spool
+
+    case_id = approved_case(tmp_path)
+    card = production.allocate_card(case_id, on=DAY)
+    # Both have read the effect as pending and rendered the PDF before either claims it.
+    barrier = threading.Barrier(2, timeout=60)
+    render = printing.card.render_card_pdf
+
+    def render_then_meet(*args: object, **kwargs: object) -> bytes:
+        pdf = render(*args, **kwargs)  # type: ignore[arg-type]
+        barrier.wait()
+        return pdf
+
+    writes: list[str] = []
+    atomic_write = storage.spool.atomic_write
+
+    def counted(path: Path, data: bytes) -> None:
+        if path.suffix == ".pdf":
+            writes.append(path.name)
+        atomic_write(path, data)
+
+    monkeypatch.setattr(printing.card, "render_card_pdf", render_then_meet)
+    monkeypatch.setattr(storage.spool, "atomic_write", counted)
+    errors: list[BaseException] = []
+
+    def run(step: object) -> None:
+        try:
+            step()  # type: ignore[operator]
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(lambda: production.spool_card(case_id),)),
+        threading.Thread(target=run, args=(lambda: production.reconcile_pending(older_than=timedelta(0)),)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert writes == [f"{card.card_no}.pdf"]  # one write, not merely one file
+    assert [e.state for e in rows(SideEffect, case_id)] == ["done"]
+    assert [p.stem for p in get_print_spool().cards()] == [card.card_no]
+    manifest = get_print_spool().manifest_path(DAY).read_text(encoding="utf-8-sig").splitlines()
+    assert [line.split(",")[0] for line in manifest[1:]] == [card.card_no]
