@@ -312,7 +312,8 @@ def spool_card(
         # rewrites the manifest without a card another has just added.
         _bump(uow.session, f"print-manifest:{issue.issued_on.isoformat()}")
         if not _finish_effect(uow, key, owner):
-            return _lost(uow, key)
+            _lost(uow, key)
+            return None
         case = _case(uow.session, case_id)
         stored = _issue(uow.session, case)
         assert stored is not None
@@ -551,7 +552,8 @@ def print_mail_label(
     with unit_of_work(engine) as uow:
         _bump(uow.session, f"mail-manifest:{day.isoformat()}")
         if not _finish_effect(uow, key, owner):
-            return _lost(uow, key)
+            _lost(uow, key)
+            return None
         uow.session.flush()
         rows = uow.session.exec(
             select(Delivery, Case, CardIssue)
@@ -756,7 +758,6 @@ def _lost(uow: UnitOfWork, key: str) -> None:
     """Our claim lapsed and another writer took the effect over: it records it, not us."""
     uow.rollback()
     log.warning("effect %s: claim lapsed while writing; left to the writer that took it over", key)
-    return None
 
 
 def _bump(session: Session, name: str) -> int:
