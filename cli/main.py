@@ -407,6 +407,7 @@ def review(
     from models.reasons import ReasonCode
     from models.review import ReviewChoice
     from services.review_client import NotWaitingForReview, submit_review
+    from services.reviewers import ReviewerSecretsError
 
     try:
         submit_review(
@@ -420,6 +421,11 @@ def review(
     except (ValueError, NotWaitingForReview) as exc:
         err_console.print(str(exc))
         raise typer.Exit(code=2) from None
+    except ReviewerSecretsError as exc:  # no --code outside demo mode: only the reviewer's app has it
+        err_console.print(
+            f"{exc}\n请用 --code 提供审核员的一次性验证码 / give the reviewer's one-time code with --code"
+        )
+        raise typer.Exit(code=2) from None
     console.print(f"已提交 submitted; the flow run checks the reviewer and the code ({case_id})")
 
 
@@ -432,8 +438,21 @@ def up(
     import signal
     import time
 
+    from services.reviewers import ReviewerSecretsError, check_reviewer_secrets
     from services.stack import read_state, start_stack, stop_processes, stop_stack
 
+    # The worker checks one-time codes: refuse to start on demo or readable secrets, not at the
+    # first reviewer's Submit.
+    try:
+        reviewers = check_reviewer_secrets()
+    except ReviewerSecretsError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(code=1) from None
+    if not reviewers:
+        err_console.print(
+            "[yellow]尚无已登记的审核员，审核将被拒绝[/yellow] no reviewer is enrolled: every review "
+            "is refused until `rongju reviewers enrol ID`"
+        )
     state = start_stack(port=port, progress=lambda line: console.print(line))
     logs = Path(state.logs.get("worker", ".")).parent
     console.print(f"Prefect UI: [bold]{state.ui_url}[/bold]   日志 logs: {logs}")

@@ -602,3 +602,17 @@ def test_cli_check_refuses_demo_secrets_outside_demo_mode(production: Path) -> N
     _write_secrets(production, {REVIEWER: _demo_secret(REVIEWER)})
     refused = CliRunner().invoke(app, ["check"])
     assert refused.exit_code == 1 and "demo secret" in refused.output
+
+
+def test_the_stack_refuses_to_start_on_demo_secrets_outside_demo_mode(
+    production: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rongju up` starts the worker that checks codes: it stops before starting anything."""
+    import services.stack
+    from cli.main import app
+
+    started: list[object] = []
+    monkeypatch.setattr(services.stack, "start_stack", lambda **kw: started.append(kw))
+    _write_secrets(production, {REVIEWER: _demo_secret(REVIEWER)})
+    refused = CliRunner().invoke(app, ["up", "--detach"])
+    assert refused.exit_code == 1 and "demo secret" in refused.output and started == []
