@@ -187,7 +187,11 @@ def _enrolled(doc: DocumentText) -> tuple[Fact[date] | None, bool]:
     for i, line in enumerate(doc.lines):
         m = _ENROLLED.search(line)
         if m is None and any(label in line for label in ENROLLED_LABELS):
-            m = re.search(r"((?:19|20)[0-9]{2})[年.\-/]([0-9]{1,2})(?:[月.\-/]([0-9]{1,2}))?", line)
+            # Beside its label, or under it (a ruled table read cell by cell: 入学年月 | 2025年09月).
+            for text in (line, doc.lines[i + 1] if i + 1 < len(doc.lines) else ""):
+                m = re.search(r"((?:19|20)[0-9]{2})[年.\-/]([0-9]{1,2})(?:[月.\-/]([0-9]{1,2}))?", text)
+                if m is not None:
+                    break
         if m:
             year, month, day = int(m.group(1)), int(m.group(2)), m.group(3)
             try:

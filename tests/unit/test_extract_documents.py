@@ -674,3 +674,9 @@ def test_scanned_lease_parties_side_by_side_give_no_confident_wrong_value() -> N
     # The first number after the tenant's header cell is the landlord's, in the left column.
     tid = r.facts.tenant_id_number
     assert tid is None or tid.value == TENANT_ID or tid.confidence < BAR
+
+
+def test_enrollment_date_in_the_cell_under_its_label() -> None:
+    lines = ["在读证明", "姓名", "阿牛木呷", "入学年月", "2025年09月", "学制", "五年"]
+    r = extract_enrollment_certificate(lines, line_confidences=[0.99] * len(lines))
+    assert r.enrolled_on is not None and r.enrolled_on.value == date(2025, 9, 1) and r.month_only
