@@ -16,12 +16,20 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas as rl_canvas
 
 from samplecity.render import fonts
 from samplecity.render.common import INK, draw_round_seal, paper
-from samplecity.render.pages import SCAN_SIZE, Seal, Style, _pdf_seal, _rl_font, _wrap, measure, scan
+from samplecity.render.pages import (
+    SCAN_SIZE,
+    Seal,
+    Style,
+    _pdf_seal,
+    _rl_font,
+    _wrap,
+    measure,
+    paint_scanned_pdf,
+)
 
 PAGE_W, PAGE_H = A4
 HAND_INK = (26, 30, 78)
@@ -313,22 +321,7 @@ def paint_sheet_image(sheet: Sheet, style: Style, rng: random.Random) -> Image.I
     return img
 
 
-def paint_scanned_pdf(sheets: Sequence[Sheet], style: Style, rng: random.Random, *, title: str) -> bytes:
-    buf = io.BytesIO()
-    c = rl_canvas.Canvas(buf, pagesize=A4, invariant=1, pageCompression=1)
-    c.setTitle(title)
-    for sheet in sheets:
-        img = scan(paint_sheet_image(sheet, style, rng), rng)
-        jpg = io.BytesIO()
-        img.save(jpg, "JPEG", quality=rng.randint(55, 80))
-        jpg.seek(0)
-        c.drawImage(ImageReader(jpg), 0, 0, width=PAGE_W, height=PAGE_H)
-        c.showPage()
-    c.save()
-    return buf.getvalue()
-
-
 def paint(sheets: Sequence[Sheet], style: Style, rng: random.Random, *, scanned: bool, title: str) -> bytes:
     if scanned:
-        return paint_scanned_pdf(sheets, style, rng, title=title)
+        return paint_scanned_pdf(sheets, style, rng, title=title, paint=paint_sheet_image)
     return paint_pdf(sheets, style, title=title)

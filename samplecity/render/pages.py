@@ -10,8 +10,9 @@ from __future__ import annotations
 import io
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -317,12 +318,22 @@ def scan(img: Image.Image, rng: random.Random) -> Image.Image:
     return out
 
 
-def paint_scanned_pdf(pages: Sequence[Page], style: Style, rng: random.Random, *, title: str) -> bytes:
+def paint_scanned_pdf(
+    pages: Sequence[Any],
+    style: Style,
+    rng: random.Random,
+    *,
+    title: str,
+    paint: Callable[[Any, Style, random.Random], Image.Image] | None = None,
+) -> bytes:
+    """An image-only PDF: each page painted (`paint`, default this module's page painter), scanned
+    and embedded as a JPEG. Template families with their own page model pass their painter."""
+    paint = paint or paint_page_image
     buf = io.BytesIO()
     c = rl_canvas.Canvas(buf, pagesize=A4, invariant=1, pageCompression=1)
     c.setTitle(title)
     for page in pages:
-        img = scan(paint_page_image(page, style, rng), rng)
+        img = scan(paint(page, style, rng), rng)
         jpg = io.BytesIO()
         img.save(jpg, "JPEG", quality=rng.randint(55, 80))
         jpg.seek(0)
