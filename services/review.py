@@ -12,13 +12,11 @@ opposite decisions — race for that claim; the loser changes nothing and leaves
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from config.city import load_city, load_policy
@@ -31,15 +29,9 @@ from models.review import ReviewChoice, ValidatedDecision
 from models.review_summary import ReviewCase, render_review_summary
 from models.sla import clock_of, pause
 from models.status import CaseStatus
-from models.tables import Case, CasePublic, CheckResult, Review, ReviewerCodeUse, SideEffect, utcnow
+from models.tables import Case, CasePublic, CheckResult, Review, utcnow
 from services.processing import CaseState, applicant_notice, read_case_state
-from services.reviewers import (
-    _ATTEMPT_KIND,
-    ReviewAttempt,
-    attempt_key,
-    matching_time_step,
-    process_review_input,
-)
+from services.reviewers import DecisionDeclined, process_review_input
 from storage.db import UnitOfWork, unit_of_work
 
 # Links in the form must outlive a reviewer's working day; they are still scoped to one document.
@@ -50,14 +42,13 @@ ALREADY_DECIDED = (
     "The case was already decided by another review; this decision was not applied",
 )
 
-log = logging.getLogger(__name__)
 
-
-class AlreadyDecided(Exception):
-    """Another submission decided the case first; raised inside the review's transaction."""
+class AlreadyDecided(DecisionDeclined):
+    """Another submission decided the case first; raised inside the review's transaction, which
+    process_review_input then records as a refused review (its code spent, nothing else changed)."""
 
     def __init__(self, decision: ValidatedDecision) -> None:
-        super().__init__(decision.reviewer_id)
+        super().__init__(*ALREADY_DECIDED)
         self.decision = decision
 
 
@@ -183,74 +174,5 @@ def apply_review_answer(
 ) -> CaseState:
     """Authenticate and validate a submitted form; if accepted, move the case — exactly once per key,
     and once per case: a decision that lost the case to another is recorded as refused."""
-    try:
-        process_review_input(case_id=case_id, raw=raw, key=key, at=at, on_accept=_apply, engine=engine)
-    except AlreadyDecided as lost:
-        _record_already_decided(case_id, raw, key=key, at=at, decision=lost.decision, engine=engine)
+    process_review_input(case_id=case_id, raw=raw, key=key, at=at, on_accept=_apply, engine=engine)
     return read_case_state(case_id, engine)
-
-
-def _record_already_decided(
-    case_id: str,
-    raw: Mapping[str, Any],
-    *,
-    key: str,
-    at: datetime | None,
-    decision: ValidatedDecision,
-    engine: Engine | None,
-) -> None:
-    """The loser's audit, once per submission key: a refused review row, the submission's key (so a
-    re-run of the flow replays the refusal) and its one-time code spent — nothing else changes."""
-    from config.city import load_city
-
-    refused = ReviewAttempt(
-        accepted=False,
-        decision=None,
-        reviewer_id=decision.reviewer_id,
-        refusal_zh=ALREADY_DECIDED[0],
-        refusal_en=ALREADY_DECIDED[1],
-    )
-    durable_key = attempt_key(case_id, key)
-    raw_code = raw.get("one_time_code")
-    step = matching_time_step(
-        load_city().reviewer(decision.reviewer_id), raw_code.strip() if isinstance(raw_code, str) else "", at
-    )
-    for _ in range(2):
-        with unit_of_work(engine) as uow:
-            if uow.session.exec(select(SideEffect.id).where(SideEffect.key == durable_key)).first():
-                return
-            spent = uow.session.exec(
-                select(ReviewerCodeUse.id).where(
-                    ReviewerCodeUse.reviewer_id == decision.reviewer_id, ReviewerCodeUse.time_step == step
-                )
-            ).first()
-            if step is not None and spent is None:
-                uow.add(ReviewerCodeUse(reviewer_id=decision.reviewer_id, time_step=step, case_id=case_id))
-            uow.add(
-                Review(
-                    case_id=case_id,
-                    reviewer_id=decision.reviewer_id,
-                    decision=decision.choice.value,
-                    reason_codes=[code.value for code in decision.reason_codes],
-                    comment=decision.comment or None,
-                    accepted=False,
-                    refusal=" / ".join(ALREADY_DECIDED),
-                ),
-                SideEffect(
-                    key=durable_key,
-                    case_id=case_id,
-                    kind=_ATTEMPT_KIND,
-                    state="done",
-                    payload=refused.as_payload(),
-                    done_at=utcnow(),
-                ),
-            )
-            try:
-                uow.commit()
-            except IntegrityError:
-                # The same submission recorded by a concurrent run, or its code spent meanwhile.
-                uow.rollback()
-                continue
-        log.info("review of case %s by %s refused: already decided", case_id, decision.reviewer_id)
-        return
-    raise RuntimeError(f"review input {durable_key} could not be recorded")

@@ -688,6 +688,15 @@ def record_review(
 # --- the whole submission, once ------------------------------------------------------------------
 
 
+class DecisionDeclined(Exception):
+    """Raised by an `on_accept` that cannot apply an authenticated decision (the case was decided by
+    another submission meanwhile): the submission is recorded as refused with `refusal` (zh, en)."""
+
+    def __init__(self, refusal_zh: str, refusal_en: str) -> None:
+        super().__init__(refusal_en)
+        self.refusal = (refusal_zh, refusal_en)
+
+
 @dataclass(frozen=True)
 class ReviewAttempt:
     """The verdict on one submitted review form."""
@@ -766,17 +775,28 @@ def process_review_input(
     accepted review and its effect on the case are saved together or not at all.
     """
     durable_key = attempt_key(case_id, key)
-    for _ in range(2):
+    declined: DecisionDeclined | None = None
+    for _ in range(3):
         with unit_of_work(engine) as uow:
             stored = uow.session.exec(select(SideEffect).where(SideEffect.key == durable_key)).first()
             if stored is not None:
                 return ReviewAttempt.from_payload(stored.payload)
             case = _load_case(uow.session, case_id)
             attempt = _judge(uow.session, case, raw, at)
-            if attempt.accepted and attempt.decision is not None and on_accept is not None:
-                on_accept(uow, case, attempt.decision)
+            row_decision: ValidatedDecision | Mapping[str, Any] = attempt.decision or raw
+            if attempt.accepted and declined is not None:
+                # Judged again after on_accept declined: the same form, refused with its reason (the
+                # code stays spent, nothing else of the case changes).
+                attempt = ReviewAttempt(False, None, attempt.reviewer_id, *declined.refusal)
+            elif attempt.accepted and attempt.decision is not None and on_accept is not None:
+                try:
+                    on_accept(uow, case, attempt.decision)
+                except DecisionDeclined as exc:
+                    uow.rollback()
+                    declined = exc
+                    continue
             uow.add(
-                _review_row(case.id, attempt.decision or raw, attempt.accepted, _short(attempt)),
+                _review_row(case.id, row_decision, attempt.accepted, _short(attempt)),
                 SideEffect(
                     key=durable_key,
                     case_id=case.id,
