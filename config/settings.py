@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     review_lockout_failures: int = Field(default=5, gt=0)
     review_lockout_window_minutes: int = Field(default=15, gt=0)
     review_lockout_minutes: int = Field(default=15, gt=0)
+    # How long a reviewer's sign-in to the document pages (/review/{case_id}) lasts; checked on the
+    # server against the session row, the cookie's Max-Age only mirrors it.
+    review_session_hours: int = Field(default=8, gt=0, le=24)
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

@@ -295,3 +295,39 @@ class Replay(SQLModel, table=True):
     previous_flow_run_id: str | None = Field(default=None, max_length=64)
     flow_run_id: str | None = Field(default=None, max_length=64)
     at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewSession(SQLModel, table=True):
+    """A reviewer signed in to the document pages (/review/…): the cookie carries only the signed
+    id. Valid until `expires_at` unless revoked (sign-out, or an admin revoking the reviewer)."""
+
+    __tablename__ = "review_session"
+
+    id: str = Field(primary_key=True, max_length=64)  # random, unguessable
+    reviewer_id: str = Field(max_length=64, index=True)
+    # The case the reviewer signed in from (the code was checked against it); the session then
+    # opens every case the reviewer may review.
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    revoked_at: datetime | None = None
+
+
+class ReviewAccess(SQLModel, table=True):
+    """The audit of the document pages: every sign-in, case page, document page shown or refused.
+
+    `reviewer_id` is as typed for a sign-in (it may be off the roster), else the session's reviewer;
+    `action` is sign_in | case | document | sign_out; `note` the refusal (bilingual), if any.
+    """
+
+    __tablename__ = "review_access"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    reviewer_id: str = Field(max_length=64, index=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    action: str = Field(max_length=16)
+    document_id: int | None = None
+    page: int | None = None
+    allowed: bool
+    note: str | None = Field(default=None, max_length=200)
