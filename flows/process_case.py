@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from prefect import flow, suspend_flow_run
 
-from models.correction_form import CorrectionSubmitted
 from models.review_form import ReviewDecision
 from models.status import CaseStatus
 from services.processing import CaseState
@@ -51,7 +50,11 @@ def process_case(case_id: str) -> str:
         elif state.awaits_review:
             state = review_by_station(state)
         elif state.status is CaseStatus.NEEDS_CORRECTION:
-            wait_for_correction(state)
+            if not wait_for_correction(state):
+                # Woken without a correction (Resume pressed by hand): end here rather than wait
+                # again under the same key, which Prefect answers at once (a spinning run); the
+                # applicant's correction starts a new run (services.correction).
+                return load_case(case_id).status.value
             state = load_case(case_id)
         elif state.status in IN_DELIVERY:
             if not produce_and_deliver(state):
@@ -78,12 +81,12 @@ def review_by_station(state: CaseState) -> CaseState:
     return record_review_decision(state.case_id, answer.model_dump(mode="json"), pause_key)
 
 
-def wait_for_correction(state: CaseState) -> None:
-    """Wait (suspended) until the applicant uploads corrected documents (`rongju correct`)."""
-    suspend_flow_run(
-        wait_for_input=CorrectionSubmitted,
-        key=f"correction-{state.case_id.lower()}-{state.correction_rounds}",
-    )
+def wait_for_correction(state: CaseState) -> bool:
+    """Wait (suspended, holding no worker) until the applicant uploads corrected documents
+    (`rongju correct`); False when the wait ended without them."""
+    # The corrected files are in the case DB when the run is woken: the wait needs no input.
+    suspend_flow_run(key=f"correction-{state.case_id.lower()}-{state.correction_rounds}")
+    return load_case(state.case_id).status is not CaseStatus.NEEDS_CORRECTION
 
 
 def produce_and_deliver(state: CaseState) -> bool:

@@ -3,7 +3,8 @@
 The files are distrusted exactly as at intake (type from the bytes, size caps). In one transaction the
 earlier file of each corrected kind is marked superseded (kept, never deleted), the new documents
 are added, the clock runs again, and the case moves 待补正 → 审核中 with its outcome cleared so the flow
-re-checks it. Then the suspended flow run is resumed.
+re-checks it. Then the case's flow is woken: its suspended run resumed, or a new run started when none
+waits any more (a run woken by hand without a correction ends rather than wait again).
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from models.sla import resume
 from models.status import CaseStatus
 from models.tables import Case, Document
 from services.assessment import CaseNotFound
-from services.dispatch import resume_when_paused
+from services.dispatch import wake_case_flow
 from services.intake import file_problem
 from services.processing import CaseState, read_case_state
-from services.stack import prefect_api_url
 from storage.db import unit_of_work
 from storage.documents import content_hash, get_document_store
 from storage.filetype import sniff_type
@@ -108,8 +108,9 @@ def submit_correction(
         case.outcome = None  # the flow checks the case again
         back = case.advance(CaseStatus.UNDER_REVIEW, actor="applicant", reason="已提交补正材料 corrected")
         uow.add(case, back)
-        flow_run_id = case.flow_run_id
         uow.commit()
-    if resume_flow and flow_run_id and prefect_api_url() is not None:
-        resume_when_paused(flow_run_id, {"kinds": sorted(kinds)})
-    return read_case_state(case_id, engine)
+    state = read_case_state(case_id, engine)
+    if resume_flow:
+        # Keyed by round: waking the same round twice never starts two new runs.
+        wake_case_flow(case_id, event=f"correction-{state.correction_rounds}")
+    return state

@@ -100,7 +100,7 @@ def test_review_refuses_another_station_then_accepts_the_right_reviewer(on_stack
     wait_until("approval", lambda: read_case_state(case_id).status is CaseStatus.IN_PRODUCTION)
 
 
-def test_correction_loop_rechecks_the_new_file(on_stack: Stack) -> None:
+def test_correction_loop_survives_a_stray_resume_and_rechecks_the_new_file(on_stack: Stack) -> None:
     case_id = _submit(on_stack, "file_unreadable")
     state = read_case_state(case_id)
     assert state.status is CaseStatus.NEEDS_CORRECTION
@@ -114,12 +114,62 @@ def test_correction_loop_rechecks_the_new_file(on_stack: Stack) -> None:
     # A readable file of the same kind, from another applicant's package: the file gate passes now.
     donor = next(on_stack.package("local_hukou").glob(f"{broken['kind']}.*"))
     wait_until("the flow to suspend for the correction", lambda: _suspended(on_stack, state.flow_run_id))
+    # Someone presses Resume in the UI without a correction (the UI's call: resume, no input). The
+    # run must end, not wait again under the same key (which Prefect answers at once: a spinning run).
+    assert state.flow_run_id
+    _resume_by_hand(on_stack, state.flow_run_id)
+    wait_until("the run woken by hand to end", lambda: _final(on_stack, state.flow_run_id))
+    task_runs = _task_run_count(on_stack, state.flow_run_id)
+    assert task_runs < 40, f"{task_runs} task runs: the correction wait spins"
+    assert read_case_state(case_id).status is CaseStatus.NEEDS_CORRECTION
     submit_correction(case_id, [CorrectedFile(DocumentKind(broken["kind"]), donor.name, donor.read_bytes())])
     wait_until(
         "the second round of checks",
         lambda: _left_automation(case_id) and read_case_state(case_id).check_round == 2,
     )
     assert ReasonCode.FILE_UNREADABLE.value not in _reasons(case_id, 2)
+
+
+def _resume_by_hand(stack: Stack, flow_run_id: str) -> None:
+    from uuid import UUID
+
+    from prefect.flow_runs import resume_flow_run
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: stack.state.api_url}):
+        resume_flow_run(UUID(flow_run_id))
+
+
+def _final(stack: Stack, flow_run_id: str) -> bool:
+    from uuid import UUID
+
+    from prefect import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with (
+        temporary_settings(updates={PREFECT_API_URL: stack.state.api_url}),
+        get_client(sync_client=True) as c,
+    ):
+        state = c.read_flow_run(UUID(flow_run_id)).state
+    return bool(state and state.is_final())
+
+
+def _task_run_count(stack: Stack, flow_run_id: str) -> int:
+    from uuid import UUID
+
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with (
+        temporary_settings(updates={PREFECT_API_URL: stack.state.api_url}),
+        get_client(sync_client=True) as c,
+    ):
+        return len(
+            c.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)])), limit=200
+            )
+        )
 
 
 def _suspended(stack: Stack, flow_run_id: str | None) -> bool:
