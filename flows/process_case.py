@@ -78,7 +78,9 @@ def review_by_station(state: CaseState) -> CaseState:
         wait_for_input=ReviewDecision.with_initial_data(description=summary),
         key=pause_key,
     )
-    return record_review_decision(state.case_id, answer.model_dump(mode="json"), pause_key)
+    return record_review_decision(
+        state.case_id, answer.model_dump(mode="json"), pause_key, shown_round=state.check_round
+    )
 
 
 def wait_for_correction(state: CaseState) -> bool:

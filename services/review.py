@@ -7,7 +7,9 @@ accepted review, so an accepted decision and its effect are saved together or no
 A decision is applied once: it claims the case with a conditional UPDATE (still 审核中 and waiting
 for a reviewer). Two live runs of one case — a replay beside the original, both resumed with
 opposite decisions — race for that claim; the loser changes nothing and leaves a refused review row
-"already decided" (the audit every refusal leaves), so the applicant gets one SMS.
+"already decided" (the audit every refusal leaves), so the applicant gets one SMS. The claim also
+names the round of checks the form was shown for: a form left open from before a correction (the
+case has been checked again since) decides nothing and is recorded as out of date.
 """
 
 from __future__ import annotations
@@ -43,6 +45,13 @@ ALREADY_DECIDED = (
 )
 
 
+STALE_FORM = (
+    "本审核表单针对的是补正前的核查结果（案件已重新核查），本次审核未生效，请在新的审核表单中决定",
+    "This form was shown for an earlier round of checks (the case has been checked again since a"
+    " correction); this decision was not applied: decide on the current form",
+)
+
+
 class AlreadyDecided(DecisionDeclined):
     """Another submission decided the case first; raised inside the review's transaction, which
     process_review_input then records as a refused review (its code spent, nothing else changed)."""
@@ -50,6 +59,13 @@ class AlreadyDecided(DecisionDeclined):
     def __init__(self, decision: ValidatedDecision) -> None:
         super().__init__(*ALREADY_DECIDED)
         self.decision = decision
+
+
+class StaleForm(DecisionDeclined):
+    """The form was shown for an earlier round of checks than the case's current one."""
+
+    def __init__(self) -> None:
+        super().__init__(*STALE_FORM)
 
 
 def _kind_label(kind: str) -> str:
@@ -122,24 +138,30 @@ def _target(case: Case, choice: ReviewChoice) -> CaseStatus:
     return CaseStatus.DONE if case.business_type == "endorse" else CaseStatus.IN_PRODUCTION
 
 
-def _apply(uow: UnitOfWork, case: Case, decision: ValidatedDecision) -> None:
+def _current_round(case_id: str) -> Any:
+    """The case's latest round of checks, as a SQL expression (0 before the first)."""
+    latest = select(func.max(CheckResult.round)).where(col(CheckResult.case_id) == case_id)
+    return func.coalesce(latest.scalar_subquery(), 0)
+
+
+def _apply(uow: UnitOfWork, case: Case, decision: ValidatedDecision, shown_round: int | None) -> None:
     """Inside the review's transaction: move the case as the reviewer decided, queue the SMS.
 
-    Raises AlreadyDecided (the transaction rolls back) when the case no longer waits for a reviewer.
+    Raises AlreadyDecided (the transaction rolls back) when the case no longer waits for a reviewer,
+    StaleForm when it waits again but has been checked again since the form was shown.
     """
     target = _target(case, decision.choice)
+    waiting = (
+        col(Case.id) == case.id,
+        col(Case.status) == CaseStatus.UNDER_REVIEW.value,
+        col(Case.outcome) == "needs_review",
+    )
+    fresh = () if shown_round is None else (_current_round(case.id) == shown_round,)
     # The claim: of two decisions on one case waiting for its reviewer, exactly one matches; the
     # other's case row is the one the first committed (PostgreSQL re-reads it after the row lock).
-    if not uow.claim(
-        update(Case)
-        .where(
-            col(Case.id) == case.id,
-            col(Case.status) == CaseStatus.UNDER_REVIEW.value,
-            col(Case.outcome) == "needs_review",
-        )
-        .values(updated_at=utcnow())
-    ):
-        raise AlreadyDecided(decision)
+    if not uow.claim(update(Case).where(*waiting, *fresh).values(updated_at=utcnow())):
+        still_waiting = uow.session.exec(select(col(Case.id)).where(*waiting)).first() is not None
+        raise StaleForm() if still_waiting and fresh else AlreadyDecided(decision)
     reasons = ", ".join(r.value for r in decision.reason_codes) or "—"
     uow.add(
         case.advance(
@@ -170,9 +192,15 @@ def apply_review_answer(
     *,
     key: str,
     at: datetime | None = None,
+    shown_round: int | None = None,
     engine: Engine | None = None,
 ) -> CaseState:
     """Authenticate and validate a submitted form; if accepted, move the case — exactly once per key,
-    and once per case: a decision that lost the case to another is recorded as refused."""
-    process_review_input(case_id=case_id, raw=raw, key=key, at=at, on_accept=_apply, engine=engine)
+    and once per case: a decision that lost the case to another, or was made on a form shown for an
+    earlier round of checks (`shown_round`), is recorded as refused."""
+
+    def apply(uow: UnitOfWork, case: Case, decision: ValidatedDecision) -> None:
+        _apply(uow, case, decision, shown_round)
+
+    process_review_input(case_id=case_id, raw=raw, key=key, at=at, on_accept=apply, engine=engine)
     return read_case_state(case_id, engine)

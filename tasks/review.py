@@ -21,11 +21,18 @@ def summarise_for_review(case_id: str) -> str:
 
 
 @task(**STEP)
-def record_review_decision(case_id: str, answer: dict[str, Any], pause_key: str) -> CaseState:
-    """Authenticate the reviewer and apply the decision once; a refused form is recorded and asked again."""
+def record_review_decision(
+    case_id: str, answer: dict[str, Any], pause_key: str, shown_round: int
+) -> CaseState:
+    """Authenticate the reviewer and apply the decision once; a refused form is recorded and asked again.
+    `shown_round`: the round of checks the form showed (a decision on an earlier one applies nothing)."""
     run_id = flow_run.get_id()
     state = apply_review_answer(
-        case_id, answer, key=f"{run_id}:{pause_key}", at=_submitted_at(run_id, pause_key)
+        case_id,
+        answer,
+        key=f"{run_id}:{pause_key}",
+        at=_submitted_at(run_id, pause_key),
+        shown_round=shown_round,
     )
     get_run_logger().info("review recorded; case now %s", state.status.value)
     return state

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from config.settings import get_settings
 from models.review import ReviewChoice
 from models.status import CaseStatus
-from models.tables import Case, Notification, Review, ReviewerCodeUse, StatusTransition
+from models.tables import Case, CheckResult, Notification, Review, ReviewerCodeUse, StatusTransition
 from services import review
 from services.intake import submit_folder
 from services.reviewers import current_code
@@ -139,3 +139,38 @@ def test_a_decision_after_the_case_was_decided_changes_nothing(engine: Engine, c
         (False, "approve"),
     ]
     assert len([n for n in rows(engine, Notification, case_id) if ":review" in n.key]) == 1
+
+
+def test_a_form_shown_before_a_correction_decides_nothing(engine: Engine, case_id: str) -> None:
+    # The case was checked twice (a correction in between); a reviewer's form from round 1 is still
+    # open in a second run. Its decision is refused as out of date; the current form decides.
+    with unit_of_work() as uow:
+        for round_ in (1, 2):
+            uow.add(CheckResult(case_id=case_id, check="documents_present", passed=True, round=round_))
+        uow.commit()
+    stale = review.apply_review_answer(
+        case_id,
+        form("r-wuhou-jitou-1", ReviewChoice.REJECT),
+        key="run-a:review-0",
+        at=AT,
+        shown_round=1,
+        engine=engine,
+    )
+    assert stale.status is CaseStatus.UNDER_REVIEW and stale.awaits_review
+    [refused] = rows(engine, Review, case_id)
+    assert not refused.accepted and refused.refusal is not None and "earlier round" in refused.refusal
+    assert [n for n in rows(engine, Notification, case_id) if ":review" in n.key] == []
+
+    current = review.apply_review_answer(
+        case_id,
+        form("r-wuhou-jitou-2", ReviewChoice.APPROVE),
+        key="run-b:review-1",
+        at=AT,
+        shown_round=2,
+        engine=engine,
+    )
+    assert current.status is CaseStatus.IN_PRODUCTION
+    assert [(r.accepted, r.decision) for r in rows(engine, Review, case_id)] == [
+        (False, "reject"),
+        (True, "approve"),
+    ]
