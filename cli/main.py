@@ -10,7 +10,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from rich.table import Table
 from config.settings import get_settings, today
 from models.package import PackageRefused
 from models.status import CaseStatus
+
+if TYPE_CHECKING:
+    from services.stack import StopReport
 
 app = typer.Typer(
     help="蓉居 rongju — 成都市居住证办理 Chengdu residence-permit case pipeline.",
@@ -439,7 +442,7 @@ def up(
     import time
 
     from services.reviewers import ReviewerSecretsError, check_reviewer_secrets
-    from services.stack import read_state, start_stack, stop_processes, stop_stack
+    from services.stack import PrefectAuthError, read_state, start_stack, stop_processes, stop_stack
 
     # The worker checks one-time codes: refuse to start on demo or readable secrets, not at the
     # first reviewer's Submit.
@@ -453,7 +456,11 @@ def up(
             "[yellow]尚无已登记的审核员，审核将被拒绝[/yellow] no reviewer is enrolled: every review "
             "is refused until `rongju reviewers enrol ID`"
         )
-    state = start_stack(port=port, progress=lambda line: console.print(line))
+    try:
+        state = start_stack(port=port, progress=lambda line: console.print(line))
+    except PrefectAuthError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(code=1) from None
     logs = Path(state.logs.get("worker", ".")).parent
     console.print(f"Prefect UI: [bold]{state.ui_url}[/bold]   日志 logs: {logs}")
     if detach:
@@ -471,18 +478,30 @@ def up(
     except KeyboardInterrupt:
         console.print("正在停止 stopping…")
         current = read_state()
-        if current is not None:
-            stop_stack()
-        else:
-            stop_processes(state)
+        report = stop_stack() if current is not None else stop_processes(state)
+        _say_left_alone(report)
 
 
 @app.command()
 def down() -> None:
-    """停止 Stop what `rongju up --detach` started."""
+    """停止 Stop what `rongju up --detach` started (only processes provably its own)."""
     from services.stack import stop_stack
 
-    console.print("已停止 stopped" if stop_stack() else "没有在运行的服务 nothing was running")
+    report = stop_stack()
+    if report is None:
+        console.print("没有在运行的服务 nothing was running")
+        return
+    _say_left_alone(report)
+    console.print("已停止 stopped")
+
+
+def _say_left_alone(report: StopReport | None) -> None:
+    """Name each recorded pid that now belongs to another process: it was not signalled."""
+    for process in report.left_alone if report else []:
+        err_console.print(
+            f"[yellow]未停止 {process}：该进程号已属于其他进程[/yellow] left alone: the pid now "
+            "belongs to a process rongju did not start (its start time differs)"
+        )
 
 
 @db_app.command("migrate")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from services.processing import attach_flow_run
-from services.stack import DEPLOYMENT, prefect_api_url
+from services.stack import DEPLOYMENT, prefect_api_url, prefect_connection
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +27,8 @@ def start_case_flow(case_id: str, business_type: str, *, attempt: str = "submit"
             "No Prefect API: the case is stored; start one with `rongju up` (or set PREFECT_API_URL)."
         )
     from prefect.deployments import run_deployment
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+    with prefect_connection(api_url):
         flow_run = run_deployment(
             DEPLOYMENT,
             parameters={"case_id": case_id},
@@ -58,13 +57,12 @@ def resume_when_paused(flow_run_id: str, run_input: dict[str, object], *, patien
 
     from prefect.exceptions import NotPausedError
     from prefect.flow_runs import resume_flow_run
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     api_url = prefect_api_url()
     if api_url is None:
         raise PrefectUnavailable("No Prefect API: start one with `rongju up` (or set PREFECT_API_URL).")
     deadline = time.monotonic() + patience
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+    with prefect_connection(api_url):
         while True:
             try:
                 resume_flow_run(UUID(flow_run_id), run_input=run_input)
@@ -81,7 +79,6 @@ def tag_flow_runs(case_ids: list[str], tag: str) -> int:
     from uuid import UUID
 
     from prefect import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from services.processing import read_case_state
 
@@ -89,7 +86,7 @@ def tag_flow_runs(case_ids: list[str], tag: str) -> int:
     if api_url is None:
         return 0
     tagged = 0
-    with temporary_settings(updates={PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+    with prefect_connection(api_url), get_client(sync_client=True) as client:
         for case_id in case_ids:
             run_id = read_case_state(case_id).flow_run_id
             if run_id is None:
@@ -121,14 +118,13 @@ def wake_case_flow(case_id: str, *, event: str, patience: float = 90) -> str | N
     from prefect.client.schemas.objects import StateType
     from prefect.exceptions import PrefectException
     from prefect.flow_runs import resume_flow_run
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from services.processing import read_case_state
 
     state = read_case_state(case_id)
     alive = (StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING)
     deadline = time.monotonic() + patience
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+    with prefect_connection(api_url):
         while True:
             with get_client(sync_client=True) as client:
                 runs = client.read_flow_runs(

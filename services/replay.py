@@ -20,7 +20,7 @@ from sqlmodel import select
 from models.tables import Case, Replay
 from services.assessment import CaseNotFound
 from services.dispatch import PrefectUnavailable, start_case_flow
-from services.stack import DEPLOYMENT, prefect_api_url
+from services.stack import DEPLOYMENT, prefect_api_url, prefect_connection
 from storage.db import unit_of_work
 
 # Prefect state types of a run that is still alive: replaying it would race a live run.
@@ -114,12 +114,11 @@ def _run_state(flow_run_id: str | None) -> str | None:
     if flow_run_id is None:
         return None
     from prefect import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     api_url = prefect_api_url()
     if api_url is None:
         return None
-    with temporary_settings(updates={PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+    with prefect_connection(api_url), get_client(sync_client=True) as client:
         state = client.read_flow_run(UUID(flow_run_id)).state
     return state.type.value if state else None
 
@@ -140,7 +139,6 @@ def failed_cases(*, since: datetime | None = None, engine: Engine | None = None)
         TaskRunFilterStateType,
     )
     from prefect.client.schemas.objects import StateType
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     api_url = prefect_api_url()
     if api_url is None:
@@ -154,7 +152,7 @@ def failed_cases(*, since: datetime | None = None, engine: Engine | None = None)
     )
     deployment_filter = DeploymentFilter(name=DeploymentFilterName(any_=[DEPLOYMENT.split("/", 1)[1]]))
     out: list[FailedCase] = []
-    with temporary_settings(updates={PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+    with prefect_connection(api_url), get_client(sync_client=True) as client:
         offset = 0
         runs: list[Any] = []
         while True:

@@ -5,23 +5,34 @@ var/prefect-home (unless PREFECT_API_URL already points at one), the process wor
 the "process-case" deployment from prefect.yaml, and one process worker. Each process logs to
 var/run/<name>.log; var/run/stack.json records what was started so `rongju down` (and `submit`)
 find it.
+
+Prefect is closed to outsiders (issue 12): the server demands HTTP basic auth with a generated
+credential under the data folder (secrets/prefect-auth, 0600), refuses state-changing requests
+without a CSRF token and allows cross-origin calls only from its own UI. Every process `rongju up`
+starts, and every rongju command that talks to Prefect, carries the credential. `rongju down`
+signals only processes whose pid *and* start time match what stack.json recorded.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from config.settings import get_settings
 
@@ -29,6 +40,13 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK_POOL = "rongju"
 DEPLOYMENT = "process-case/process-case"
 BIN = Path(sys.executable).parent
+AUTH_USER = "admin"
+# The password part of a credential an admin writes by hand must not be guessable either.
+MIN_AUTH_PASSWORD_CHARS = 16
+# Files the stack's processes create (Prefect's database, documents, spool) are for this user only.
+CHILD_UMASK = 0o077
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,6 +55,18 @@ class StackState:
     ui_url: str
     pids: dict[str, int] = field(default_factory=dict)
     logs: dict[str, str] = field(default_factory=dict)
+    # Start time of each process (clock ticks after boot, /proc/<pid>/stat field 22) and the boot it
+    # belongs to: a pid alone may since have been given to someone else's process.
+    started: dict[str, int] = field(default_factory=dict)
+    boot_id: str | None = None
+
+
+@dataclass
+class StopReport:
+    """What `rongju down` did: the processes it stopped and those it left alone (not provably ours)."""
+
+    stopped: list[str] = field(default_factory=list)
+    left_alone: list[str] = field(default_factory=list)
 
 
 def run_dir() -> Path:
@@ -56,6 +86,13 @@ def read_state() -> StackState | None:
     return StackState(**json.loads(path.read_text(encoding="utf-8")))
 
 
+def _write_state(state: StackState) -> None:
+    path = state_file()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(asdict(state), handle, ensure_ascii=False, indent=2)
+
+
 def prefect_api_url() -> str | None:
     """The Prefect API to use: PREFECT_API_URL, else the one `rongju up` started, else none."""
     explicit = os.environ.get("PREFECT_API_URL")
@@ -67,8 +104,99 @@ def prefect_api_url() -> str | None:
     return None
 
 
-def child_env(api_url: str) -> dict[str, str]:
-    """The environment every stack process (and so every flow run) gets."""
+# --- the Prefect credential -------------------------------------------------------------------
+
+
+class PrefectAuthError(RuntimeError):
+    """The credential file is unusable (readable by others, or malformed)."""
+
+
+def auth_file() -> Path:
+    """Where the local server's basic-auth credential lives (the admin reads the UI login here)."""
+    return get_settings().data_dir.resolve() / "secrets" / "prefect-auth"
+
+
+def ensure_auth_string() -> str:
+    """The local server's credential `admin:<random>`, generated once and reused after."""
+    path = auth_file()
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".prefect-auth-")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(f"{AUTH_USER}:{secrets.token_urlsafe(32)}\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp_name, 0o600)
+            # link() fails if the name exists: two `rongju up`s racing both end up with the winner's.
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp_name, path)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+    return _read_auth_string(path)
+
+
+def _read_auth_string(path: Path) -> str:
+    if path.stat().st_mode & 0o077:
+        raise PrefectAuthError(
+            f"{path} 可被他人读取，请执行 chmod 600 / is readable by others: chmod 600 it (and rotate it)"
+        )
+    value = path.read_text(encoding="utf-8").strip()
+    user, colon, password = value.partition(":")
+    if not colon or not user or len(password) < MIN_AUTH_PASSWORD_CHARS:
+        raise PrefectAuthError(
+            f"{path} 格式应为 user:password（密码至少 {MIN_AUTH_PASSWORD_CHARS} 字符） / must hold "
+            f"user:password with a password of at least {MIN_AUTH_PASSWORD_CHARS} characters"
+        )
+    return value
+
+
+def prefect_auth_string() -> str | None:
+    """The credential to send: for the local stack the generated one, for a server named by
+    PREFECT_API_URL (someone else's: it never gets our secret) PREFECT_API_AUTH_STRING."""
+    explicit = os.environ.get("PREFECT_API_AUTH_STRING") or None
+    if os.environ.get("PREFECT_API_URL"):
+        return explicit
+    path = auth_file()
+    return _read_auth_string(path) if path.exists() else explicit
+
+
+def prefect_client_settings(api_url: str) -> dict[Any, object]:
+    """Prefect client settings for talking to `api_url`: the URL, the credential, CSRF support.
+
+    The one place every rongju command gets them (services/dispatch.py, replay.py, the tests).
+    """
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, PREFECT_CLIENT_CSRF_SUPPORT_ENABLED
+
+    updates: dict[Any, object] = {PREFECT_API_URL: api_url, PREFECT_CLIENT_CSRF_SUPPORT_ENABLED: True}
+    auth = prefect_auth_string()
+    if auth is not None:
+        updates[PREFECT_API_AUTH_STRING] = auth
+    return updates
+
+
+@contextlib.contextmanager
+def prefect_connection(api_url: str) -> Iterator[None]:
+    """Within this block Prefect's client (get_client, run_deployment, resume_flow_run) talks to
+    `api_url` with the stack's credential."""
+    from prefect.settings import temporary_settings
+
+    with temporary_settings(updates=prefect_client_settings(api_url)):
+        yield
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def child_env(api_url: str, *, own_server: bool = True) -> dict[str, str]:
+    """The environment every stack process (and so every flow run) gets.
+
+    With `own_server` the Prefect server started here demands the generated credential, refuses
+    state-changing requests without a CSRF token, and allows cross-origin calls only from its own
+    UI (PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS set beforehand wins: a proxy's public origin).
+    """
     settings = get_settings()
     env = dict(os.environ)
     env.update(
@@ -80,8 +208,20 @@ def child_env(api_url: str) -> dict[str, str]:
             # Absolute, so flow-run processes find the case DB and documents whatever their cwd.
             "RONGJU_DATA_DIR": str(settings.data_dir.resolve()),
             "PYTHONUNBUFFERED": "1",
+            "PREFECT_CLIENT_CSRF_SUPPORT_ENABLED": "true",
         }
     )
+    if own_server:
+        auth = ensure_auth_string()
+        env.update(
+            {
+                "PREFECT_SERVER_API_AUTH_STRING": auth,
+                # The worker, the flow runs it starts (they inherit its environment) and the CLI.
+                "PREFECT_API_AUTH_STRING": auth,
+                "PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED": "true",
+            }
+        )
+        env.setdefault("PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS", _origin(api_url))
     env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "5")
     return env
 
@@ -110,19 +250,26 @@ def _wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
 
 def _spawn(name: str, argv: list[str], env: dict[str, str], state: StackState) -> subprocess.Popen[bytes]:
     log_path = run_dir() / f"{name}.log"
-    log = log_path.open("ab")
+    # Logs may name cases and settings: this user's only, like everything the children write.
+    log = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
     # Own session: Ctrl-C in the terminal reaches only `rongju up`, which stops the children in order.
-    process = subprocess.Popen(
-        argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
+    with log:
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, umask=CHILD_UMASK,
+        )  # fmt: skip
     state.pids[name] = process.pid
     state.logs[name] = str(log_path)
+    started = process_start_time(process.pid)
+    if started is not None:
+        state.started[name] = started
     return process
 
 
 def _run(argv: list[str], env: dict[str, str], what: str) -> None:
-    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False, umask=CHILD_UMASK
+    )  # fmt: skip
     if done.returncode != 0:
         tail = (done.stdout + done.stderr)[-2000:]
         raise RuntimeError(f"{what} failed ({done.returncode}): {tail}")
@@ -133,13 +280,20 @@ def start_stack(
 ) -> StackState:
     """Start (or reuse) the server, create the work pool, deploy, start a worker (and the API)."""
     existing = read_state()
-    if existing is not None and _healthy(existing.api_url) and all(_alive(p) for p in existing.pids.values()):
+    if (
+        existing is not None
+        and _healthy(existing.api_url)
+        and all(_is_ours(existing, name) is True for name in existing.pids)
+    ):
         progress(f"已在运行 already running: {existing.ui_url}")
         return existing
     external = os.environ.get("PREFECT_API_URL")
     api_url = external or f"http://127.0.0.1:{port}/api"
-    state = StackState(api_url=api_url, ui_url=api_url.removesuffix("/api"))
-    env = child_env(api_url)
+    state = StackState(api_url=api_url, ui_url=api_url.removesuffix("/api"), boot_id=_boot_id())
+    env = child_env(api_url, own_server=not external)
+    if not external:
+        # Where, not what: the secret itself never goes to a terminal or a log.
+        progress(f"Prefect 界面登录凭据见 the Prefect UI login (user:password) is in {auth_file()}")
     try:
         if not external:
             if _healthy(api_url) or _port_taken(port):
@@ -176,7 +330,7 @@ def start_stack(
     except BaseException:
         stop_processes(state)
         raise
-    state_file().write_text(json.dumps(asdict(state), ensure_ascii=False, indent=2), encoding="utf-8")
+    _write_state(state)
     return state
 
 
@@ -190,22 +344,68 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def stop_processes(state: StackState, *, grace: float = 15) -> None:
-    """Stop the stack's processes, newest first: SIGTERM to each process group, then SIGKILL."""
-    for pid in reversed(list(state.pids.values())):
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
+def process_start_time(pid: int) -> int | None:
+    """When the process started (clock ticks after boot), or None when there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    # Field 2 (the command name) may hold spaces and parentheses: count fields after its last ")".
+    # Field 22, starttime, is then the 20th.
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[19])
+
+
+def _boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+
+
+def _is_ours(state: StackState, name: str) -> bool | None:
+    """True: the process `name` recorded in `state` is still running. None: it has exited.
+    False: its pid now belongs to another process (recycled), or ours cannot be proved."""
+    pid = state.pids[name]
+    now = process_start_time(pid)
+    if now is None:
+        return None
+    recorded = state.started.get(name)
+    if recorded is None or state.boot_id != _boot_id():
+        return False
+    return now == recorded
+
+
+def stop_processes(state: StackState, *, grace: float = 15) -> StopReport:
+    """Stop the stack's processes, newest first: SIGTERM to each process group, then SIGKILL.
+
+    Only a process whose pid and start time both match the record is signalled; a pid the system
+    has since given to another process is left alone and reported. A recorded leader that has
+    already exited is still signalled as a group: the kernel keeps a group's id from being reused
+    while any member lives, so that group can only hold our leftovers (a flow run the worker began).
+    """
+    report = StopReport()
+    targets: list[tuple[str, int]] = []
+    for name, pid in reversed(list(state.pids.items())):
+        ours = _is_ours(state, name)
+        if ours is False:
+            log.warning("pid %s (%s) is not the process rongju started: left alone", pid, name)
+            report.left_alone.append(f"{name} (pid {pid})")
             continue
+        targets.append((name, pid))
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    for pid in state.pids.values():
-        while _alive(pid) and time.monotonic() < deadline:
+    for name, pid in targets:
+        while _is_ours(state, name) and time.monotonic() < deadline:
             _reap(pid)
             time.sleep(0.2)
-        if _alive(pid):
+        if _is_ours(state, name):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
         _reap(pid)
+        report.stopped.append(f"{name} (pid {pid})")
+    return report
 
 
 def _reap(pid: int) -> None:
@@ -213,11 +413,11 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def stop_stack() -> bool:
-    """`rongju down`: stop what `rongju up --detach` started. False when nothing was running."""
+def stop_stack() -> StopReport | None:
+    """`rongju down`: stop what `rongju up --detach` started. None when nothing was recorded."""
     state = read_state()
     if state is None:
-        return False
-    stop_processes(state)
+        return None
+    report = stop_processes(state)
     state_file().unlink(missing_ok=True)
-    return True
+    return report

@@ -27,6 +27,11 @@ class Stack:
         self.city = city
         self.expected = json.loads((city / "expected.json").read_text(encoding="utf-8"))["cases"]
 
+    @property
+    def auth_string(self) -> str:
+        """The Prefect credential `rongju up` generated (user:password), as an admin reads it."""
+        return (self.data_dir / "secrets" / "prefect-auth").read_text(encoding="utf-8").strip()
+
     def package(self, scenario: str) -> Path:
         for folder in sorted((self.city / "cases").iterdir()):
             sid = json.loads((folder / "application.json").read_text(encoding="utf-8"))["submission_id"]

@@ -11,7 +11,7 @@ from stackfixture import TODAY, Stack, free_port
 
 from config.settings import get_settings
 from samplecity.city import generate_city
-from services.stack import start_stack, stop_processes
+from services.stack import ensure_auth_string, start_stack, stop_processes
 from storage.shared_data import import_snapshot
 
 
@@ -39,6 +39,10 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         import_snapshot(city / "shared-data")
         (data_dir / "shared-data").symlink_to(city / "shared-data")
         state = start_stack(port=free_port(), progress=lambda _line: None)
+        # The server demands the stack's credential. rongju's own calls find it through
+        # services.stack.prefect_connection; tests that call Prefect's client directly with only
+        # PREFECT_API_URL get it from the environment, as a flow run does.
+        mp.setenv("PREFECT_API_AUTH_STRING", ensure_auth_string())
         try:
             yield Stack(data_dir, state, city)
         finally:
