@@ -2,15 +2,16 @@
 
 Markdown, Chinese first and English second, compact enough for the resume modal: the case (masked),
 the statutory deadline, the automated outcome with its reasons, every check with what the applicant
-declared, what the document said, what the shared data said and the verdict, and links to the
-document images.
+declared, what the document said, what the shared data said and the verdict, and one link to the
+case's documents on rongju's review page.
 
 Everything here ends up in the Prefect database, so the summary is masked twice: the caller passes
 masked case fields and check evidence that is already masked, and every piece of text is masked
 again here (an unmasked ID or mobile number, however it got into a value, is masked before it is
 written) and escaped, so a value read from a document cannot inject links or images into the page.
-Document images are referenced by URL only (authenticated and short-lived, served by rongju): never
-embedded as data: URLs, never uploaded to Prefect.
+The documents themselves never come here: no image, no data: URL, no bearer link. The one link
+leads to rongju's review page, where the reviewer signs in and sees the documents only if the case
+is of their station — whoever reads Prefect's database gains nothing from the link.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ _SPACED_PHONE = re.compile(r"(?<![0-9])1[3-9][0-9][ -][0-9]{4}[ -][0-9]{4}(?![0-
 # Any run of 11 or more digits (an 18- or 15-digit ID number, a mobile, or one of them glued to more
 # digits) is masked: in a review summary a reviewer compares such numbers by their ends.
 _DIGIT_RUN = re.compile(r"[0-9]{11,}[Xx]?")
-# In a URL only a number standing on its own counts: a signed token's base64 may hold digit runs.
+# In a URL only a number standing on its own counts: a case id may hold digit runs.
 _NUMBER_IN_URL = re.compile(r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9A-Za-z])")
 # Prefect's markdown renderer shows backslash escapes literally, so characters that could build
 # links, images, emphasis or tables are replaced by their full-width forms instead: a value read from
@@ -44,6 +45,7 @@ _NEUTRALISE = str.maketrans(
      "#": "＃", "!": "！", "|": "｜", "~": "～", "{": "｛", "}": "｝"}
 )  # fmt: skip
 _CASE_ID = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+DOCUMENTS_LINK_TEXT = "查看材料（需登录）/ view documents (sign-in required)"
 
 
 def mask_numbers(text: str) -> str:
@@ -70,14 +72,17 @@ def _case_id(value: str) -> str:
 
 
 def _url(url: str) -> str:
-    """A document URL as given, if it is a plain http(s) URL without personal numbers in it."""
+    """The review page's URL as given, if it is a plain http(s) URL without personal numbers, query
+    or fragment (a capability would hide there)."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ValueError("document links must be http(s) URLs served by rongju (never data: URLs)")
+        raise ValueError("the documents link must be an http(s) URL served by rongju (never a data: URL)")
+    if parts.query or parts.fragment:
+        raise ValueError("the documents link carries no query or fragment (no tokens in Prefect)")
     if _NUMBER_IN_URL.search(url):
-        raise ValueError("a document link must not carry an ID or phone number")
-    if any(c in url for c in " ()<>\n\r\t"):
-        raise ValueError("a document link must be URL-encoded")
+        raise ValueError("the documents link must not carry an ID or phone number")
+    if any(c in url for c in " ()<>[]\n\r\t"):
+        raise ValueError("the documents link must be URL-encoded")
     return url
 
 
@@ -223,12 +228,6 @@ def _deadline_line(deadline: date | None, days_left: int | None) -> str:
     return f"{line} · 剩余 {days_left} 天 / {days_left} days left"
 
 
-def _is_image(link: tuple[str, str] | tuple[str, str, bool]) -> bool:
-    if len(link) == 3:
-        return bool(link[2])
-    return not urlsplit(link[1]).path.lower().endswith(".pdf")
-
-
 def render_review_summary(
     *,
     case: ReviewCase,
@@ -236,16 +235,14 @@ def render_review_summary(
     decision: Decision,
     deadline: date | None,
     days_left: int | None,
-    document_links: Sequence[tuple[str, str] | tuple[str, str, bool]] = (),
+    documents_url: str | None = None,
     previous_error: str | None = None,
 ) -> str:
     """The markdown shown above the review form (ReviewDecision.with_initial_data(description=...)).
 
-    `document_links` are (label, URL) or (label, URL, is_image) for the case's documents, in the
-    order to show them; images are shown inline, other files (PDF: is_image False, or a URL path
-    ending in .pdf when is_image is not given) as links only. The URLs must be http(s)
-    (authenticated and short-lived, served by rongju): a data: URL, or a URL carrying an ID or
-    phone number, raises ValueError. `previous_error` is the reason the last
+    `documents_url` is the case's review page on rongju (`{api_url}/review/{case_id}`), shown as one
+    link; it must be a plain http(s) URL — a data: URL, a query or fragment (where a token would
+    go), or an ID or phone number raises ValueError. `previous_error` is the reason the last
     submission was refused; it is shown first, prominently.
     """
     parts: list[str] = []
@@ -282,12 +279,8 @@ def render_review_summary(
     if lines:
         parts.append("\n".join(lines))
 
-    if document_links:
-        links = [(_clean(link[0]), _url(link[1]), _is_image(link)) for link in document_links]
-        listed = " · ".join(f"[{label}]({url})" for label, url, _image in links)
-        parts.append(f"**材料 Documents**（链接限时有效 links expire）: {listed}")
-        # Standalone images: the UI renders `![…](…)` but not an image nested inside a link.
-        parts.extend(f"![{label}]({url})" for label, url, image in links if image)
+    if documents_url:
+        parts.append(f"**材料 Documents**: [{DOCUMENTS_LINK_TEXT}]({_url(documents_url)})")
 
     parts.append("**检查项 Checks**\n" + "\n".join(_check_line(outcome) for outcome in outcomes))
     return "\n\n".join(parts) + "\n"

@@ -1,22 +1,22 @@
-"""Short-lived signed links to one document's image, for the review form in the Prefect UI.
+"""The link from the Prefect review form to rongju's review pages, and rongju's signing secret.
 
-The Prefect UI renders the review form's markdown; the reviewer's browser loads the images by URL.
-The images must come from rongju (never from Prefect, never as data: URLs, which would copy ID-card
-images into Prefect's database), so each image is a link to rongju's API:
+The review form's markdown is stored in Prefect's database and shown to anyone who can open the
+Prefect UI, so it holds no capability at all: one plain link per case,
 
-    {RONGJU_API_URL}/documents/{token}
-    token = base64url(payload) "." base64url(HMAC-SHA256(secret, "rongju.document-link.v1." + payload))
-    payload = {"c": case id, "d": document id, "e": expiry (unix seconds)}
+    {RONGJU_API_URL}/review/{case_id}
 
-**The URL is a bearer capability**: whoever holds it sees the document until it expires. So it is
-scoped to one document of one case, short-lived (default one hour), carries no personal data (the
-payload is readable, only signed), and the API serves it with no-store/no-referrer headers. In
-production the API sits behind the station network's TLS; over plain HTTP anyone on the path could
-copy a live link. Revocation is by expiry only; rotating the secret revokes every live link at once.
+where the reviewer signs in (reviewer id + one-time code) and sees the case's documents only if the
+case is of their station (api/review_pages.py, services/review_sessions.py). No document URL, token
+or image ever goes into Prefect.
 
-The secret: RONGJU_LINK_SECRET (at least 32 characters; every machine that makes or checks links
+Signed values (the review-session cookie) are `value "." base64url(HMAC-SHA256(secret, purpose +
+value))`: the purpose separates domains, so a signature made for one use is good for nothing else;
+base64 must be canonical (the one encoding of its bytes), so a token has exactly one spelling.
+
+The secret: RONGJU_LINK_SECRET (at least 32 characters; every machine that serves the review pages
 needs the same one), else a random secret generated once and kept in
-`{data_dir}/secrets/link-secret` (mode 0600) — enough for the one-machine default.
+`{data_dir}/secrets/link-secret` (mode 0600) — enough for the one-machine default. Rotating it
+signs every reviewer out.
 """
 
 from __future__ import annotations
@@ -26,32 +26,23 @@ import binascii
 import contextlib
 import hashlib
 import hmac
-import json
 import os
 import secrets
 import tempfile
-import time
-from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Engine
-from sqlmodel import col, select
 
 from config.settings import get_settings
-from models.tables import Document
-from storage.db import unit_of_work
 
 DEFAULT_API_URL = "http://127.0.0.1:8765"
-DEFAULT_TTL_SECONDS = 3600
 MIN_SECRET_CHARS = 32
-# Domain separation: a signature made for a document link is good for nothing else.
-_SIGNING_CONTEXT = b"rongju.document-link.v1."
-# Longer than any token we issue; refusing early keeps decoding work bounded.
+# Longer than any token we sign; refusing early keeps decoding work bounded.
 MAX_TOKEN_CHARS = 300
+_B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 class LinkSettings(BaseSettings):
@@ -70,30 +61,18 @@ class LinkSettings(BaseSettings):
         return value
 
 
-class LinkError(Exception):
-    """A document link that must not be served."""
-
-    zh = "链接无效"
-    en = "invalid link"
-
-
-class LinkInvalid(LinkError):
-    """Malformed, tampered with, or signed with another secret."""
-
-    zh = "链接无效或已被篡改"
-    en = "the link is invalid or has been tampered with"
-
-
-class LinkExpired(LinkError):
-    """A genuine link past its expiry."""
-
-    zh = "链接已过期，请在审核页面重新打开"
-    en = "the link has expired; reopen it from the review form"
+class SignatureInvalid(Exception):
+    """A signed value that is malformed, tampered with, or signed with another secret or purpose."""
 
 
 def api_base_url() -> str:
     """Where the API is reached by the reviewer's browser (RONGJU_API_URL), without trailing slash."""
     return LinkSettings().api_url.rstrip("/")
+
+
+def review_url(case_id: str) -> str:
+    """`{api_url}/review/{case_id}`: the case's review page (sign-in required), for the review form."""
+    return f"{api_base_url()}/review/{quote(case_id, safe='')}"
 
 
 def link_secret() -> bytes:
@@ -134,133 +113,49 @@ def _read_secret(path: Path) -> bytes:
     return value.encode()
 
 
-def _b64encode(data: bytes) -> str:
+def b64encode(data: bytes) -> str:
+    """Unpadded base64url."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _is_b64(text: str) -> bool:
-    return bool(text) and all(c in _B64_ALPHABET for c in text)
+def b64decode(text: str) -> bytes:
+    """The bytes of canonical unpadded base64url; SignatureInvalid for anything else.
 
-
-def _b64decode(text: str) -> bytes:
-    if not _is_b64(text):
-        raise LinkInvalid()
+    Canonical: only the alphabet, no padding, and the unused low bits of the last character zero —
+    checked by encoding the bytes again. Otherwise one token would have several spellings (a
+    signature accepted under four names), which breaks any comparison or lookup by token.
+    """
+    if not text or len(text) > MAX_TOKEN_CHARS or not all(c in _B64_ALPHABET for c in text):
+        raise SignatureInvalid()
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        raise LinkInvalid() from None
+        raise SignatureInvalid() from None
+    if b64encode(data) != text:
+        raise SignatureInvalid()
+    return data
 
 
-_B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+def _signature(purpose: bytes, value: str) -> bytes:
+    return hmac.new(link_secret(), purpose + b"." + value.encode("ascii"), hashlib.sha256).digest()
 
 
-def _sign(payload_b64: str, secret: bytes) -> bytes:
-    return hmac.new(secret, _SIGNING_CONTEXT + payload_b64.encode("ascii"), hashlib.sha256).digest()
+def sign(value: str, *, purpose: bytes) -> str:
+    """`value.signature` for an ASCII value without dots (e.g. a random id); `purpose` names the use."""
+    if not value or not value.isascii() or "." in value:
+        raise ValueError("a signed value is non-empty ASCII without dots")
+    return f"{value}.{b64encode(_signature(purpose, value))}"
 
 
-def _epoch(now: datetime | None) -> int:
-    # Wall-clock time, not config.settings.today(): a TTL is measured in seconds, and RONGJU_TODAY
-    # (a fixed date for rules) must not make links immortal or stillborn.
-    return int(now.timestamp()) if now is not None else int(time.time())
-
-
-def make_token(
-    case_id: str, document_id: int, *, ttl_seconds: int = DEFAULT_TTL_SECONDS, now: datetime | None = None
-) -> str:
-    """A signed token for one document of one case, valid for `ttl_seconds` from `now`."""
-    if ttl_seconds <= 0:
-        raise ValueError("ttl_seconds must be positive")
-    payload = json.dumps(
-        {"c": case_id, "d": int(document_id), "e": _epoch(now) + ttl_seconds},
-        separators=(",", ":"),
-        ensure_ascii=True,
-    )
-    payload_b64 = _b64encode(payload.encode("ascii"))
-    return f"{payload_b64}.{_b64encode(_sign(payload_b64, link_secret()))}"
-
-
-def make_document_url(
-    case_id: str, document_id: int, *, ttl_seconds: int = DEFAULT_TTL_SECONDS, now: datetime | None = None
-) -> str:
-    """`{api_url}/documents/{token}` for one document of one case."""
-    token = make_token(case_id, document_id, ttl_seconds=ttl_seconds, now=now)
-    return f"{api_base_url()}/documents/{token}"
-
-
-def verify_token(token: str, now: datetime | None = None) -> tuple[str, int]:
-    """(case id, document id) of a genuine, unexpired token; else LinkInvalid or LinkExpired."""
+def unsign(token: str, *, purpose: bytes) -> str:
+    """The value of a token `sign(value, purpose=purpose)` made; SignatureInvalid for anything else."""
     if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 1:
-        raise LinkInvalid()
-    payload_b64, signature_b64 = token.split(".")
-    if not _is_b64(payload_b64):
-        raise LinkInvalid()
-    signature = _b64decode(signature_b64)
-    # The signature is checked (in constant time) before the payload is even parsed.
-    if not hmac.compare_digest(signature, _sign(payload_b64, link_secret())):
-        raise LinkInvalid()
-    try:
-        payload = json.loads(_b64decode(payload_b64))
-        case_id, document_id, expires = payload["c"], payload["d"], payload["e"]
-    except (ValueError, KeyError, TypeError):
-        raise LinkInvalid() from None
-    if not (isinstance(case_id, str) and type(document_id) is int and type(expires) is int):
-        raise LinkInvalid()
-    if _epoch(now) >= expires:
-        raise LinkExpired()
-    return case_id, document_id
-
-
-@dataclass(frozen=True)
-class DocumentLink:
-    """One current document of a case with its short-lived URL, for the review form."""
-
-    document_id: int
-    kind: str
-    mime_type: str
-    url: str
-
-    @property
-    def is_image(self) -> bool:
-        return self.mime_type.startswith("image/")
-
-    def as_markdown(self, label: str | None = None) -> str:
-        """An inline image for pictures, a link for PDFs (browsers do not render PDFs in <img>)."""
-        text = label or self.kind
-        if self.is_image:
-            return f"![{text}]({self.url})"
-        return f"[{text} (PDF)]({self.url})"
-
-
-def document_links(
-    case_id: str,
-    *,
-    ttl_seconds: int = DEFAULT_TTL_SECONDS,
-    now: datetime | None = None,
-    engine: Engine | None = None,
-) -> list[DocumentLink]:
-    """Links to every current (not superseded) document of a case, in upload order."""
-    with unit_of_work(engine) as uow:
-        rows = uow.session.exec(
-            select(Document)
-            .where(Document.case_id == case_id, Document.superseded == False)  # noqa: E712
-            .order_by(col(Document.id))
-        ).all()
-    return [
-        DocumentLink(
-            document_id=row.id,
-            kind=row.kind,
-            mime_type=row.sniffed_type,
-            url=make_document_url(case_id, row.id, ttl_seconds=ttl_seconds, now=now),
-        )
-        for row in rows
-        if row.id is not None
-    ]
-
-
-def load_linked_document(case_id: str, document_id: int, *, engine: Engine | None = None) -> Document | None:
-    """The document a verified link names, if it belongs to that case and is still current."""
-    with unit_of_work(engine) as uow:
-        document = uow.session.get(Document, document_id)
-    if document is None or document.case_id != case_id or document.superseded:
-        return None
-    return document
+        raise SignatureInvalid()
+    value, signature_b64 = token.split(".")
+    if not value or not value.isascii():
+        raise SignatureInvalid()
+    signature = b64decode(signature_b64)
+    # Compared in constant time, before the value is used for anything.
+    if not hmac.compare_digest(signature, _signature(purpose, value)):
+        raise SignatureInvalid()
+    return value

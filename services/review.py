@@ -25,7 +25,6 @@ from config.city import load_city, load_policy
 from config.settings import today
 from models.checks.result import CheckOutcome
 from models.decision import decide
-from models.package import DocumentKind
 from models.reasons import ReasonCode
 from models.review import ReviewChoice, ValidatedDecision
 from models.review_summary import ReviewCase, render_review_summary
@@ -35,9 +34,6 @@ from models.tables import Case, CasePublic, CheckResult, Review, utcnow
 from services.processing import CaseState, applicant_notice, read_case_state
 from services.reviewers import DecisionDeclined, process_review_input
 from storage.db import UnitOfWork, unit_of_work
-
-# Links in the form must outlive a reviewer's working day; they are still scoped to one document.
-REVIEW_LINK_TTL_SECONDS = 24 * 3600
 
 ALREADY_DECIDED = (
     "本案件已由另一审核结论办理，本次审核未生效",
@@ -66,11 +62,6 @@ class StaleForm(DecisionDeclined):
 
     def __init__(self) -> None:
         super().__init__(*STALE_FORM)
-
-
-def _kind_label(kind: str) -> str:
-    document_kind = DocumentKind(kind)
-    return f"{document_kind.label_zh} {document_kind.label_en}"
 
 
 def latest_outcomes(case_id: str, engine: Engine | None = None) -> list[CheckOutcome]:
@@ -102,8 +93,9 @@ def latest_outcomes(case_id: str, engine: Engine | None = None) -> list[CheckOut
 
 
 def review_description(case_id: str, engine: Engine | None = None) -> str:
-    """The markdown shown above the review form: masked case, checks, deadline, document images."""
-    from services.document_links import document_links
+    """The markdown shown above the review form: masked case, checks, deadline, and one link to the
+    case's documents on rongju's review page (sign-in required; no capability goes into Prefect)."""
+    from services.document_links import review_url
 
     outcomes = latest_outcomes(case_id, engine)
     with unit_of_work(engine) as uow:
@@ -117,14 +109,13 @@ def review_description(case_id: str, engine: Engine | None = None) -> str:
         ).first()
     station = load_city().station(case.station_id).name if case.station_id else None
     clock = clock_of(case.status, case.accepted_on, case.paused_days, case.clock_paused_on, today())
-    links = document_links(case_id, ttl_seconds=REVIEW_LINK_TTL_SECONDS, engine=engine)
     return render_review_summary(
         case=ReviewCase.of(public, station_name=station),
         outcomes=outcomes,
         decision=decide(outcomes, load_policy()),
         deadline=clock.due_on,
         days_left=clock.days_left,
-        document_links=[(_kind_label(link.kind), link.url, link.is_image) for link in links],
+        documents_url=review_url(case_id),
         previous_error=last.refusal if last is not None and not last.accepted else None,
     )
 

@@ -14,7 +14,7 @@ from config.city import load_policy
 from models.checks.result import CheckOutcome, failed, not_evaluated, passed, unrecognised
 from models.decision import decide
 from models.reasons import ReasonCode
-from models.review_summary import ReviewCase, mask_numbers, render_review_summary
+from models.review_summary import DOCUMENTS_LINK_TEXT, ReviewCase, mask_numbers, render_review_summary
 
 ID_NUMBER = "511302199003154418"
 PHONE = "13812345678"
@@ -43,10 +43,7 @@ OUTCOMES = [
     failed("lease_registered", ReasonCode.LEASE_NOT_REGISTERED, registration_no_on_contract="CD-2026-001"),
     not_evaluated("lease_in_force", "lease.end_on"),
 ]
-LINKS = [
-    ("身份证人像面 ID front", "https://rongju.example/review/docs/abc?exp=1764201234&sig=9f86d08"),
-    ("租赁合同 Lease", "https://rongju.example/review/docs/def.pdf?exp=1764201234&sig=2c26b46"),
-]
+DOCUMENTS_URL = "https://rongju.example/review/RJ20261127ABCDEF0123"
 
 
 def render(outcomes: list[CheckOutcome] | None = None, **overrides: Any) -> str:
@@ -57,7 +54,7 @@ def render(outcomes: list[CheckOutcome] | None = None, **overrides: Any) -> str:
         "decision": decide(outcomes, load_policy()),
         "deadline": date(2026, 12, 12),
         "days_left": 5,
-        "document_links": LINKS,
+        "documents_url": DOCUMENTS_URL,
         "previous_error": None,
     }
     arguments.update(overrides)
@@ -151,24 +148,18 @@ def test_a_previous_error_is_shown_first() -> None:
     assert "上次提交未被接受" not in render()
 
 
-def test_documents_are_linked_by_url_and_images_shown_except_pdfs() -> None:
+def test_documents_are_one_link_to_the_review_page_and_nothing_else() -> None:
     summary = render()
-    image_url, pdf_url = LINKS[0][1], LINKS[1][1]
-    assert f"\n![身份证人像面 ID front]({image_url})\n" in summary  # standalone: the UI renders it
-    assert f"]({pdf_url})" in summary and f"![租赁合同 Lease]({pdf_url})" not in summary
-    assert "(data:" not in summary
+    assert f"**材料 Documents**: [{DOCUMENTS_LINK_TEXT}]({DOCUMENTS_URL})" in summary
+    assert summary.count("](") == 1, "one link, no image, no other URL"
+    assert "![" not in summary and "(data:" not in summary and "/documents/" not in summary
+    assert DOCUMENTS_LINK_TEXT.index("查看材料") < DOCUMENTS_LINK_TEXT.index("view documents")
+    assert "材料 Documents" not in render(documents_url=None)
 
 
-def test_is_image_decides_between_inline_image_and_link() -> None:
-    url = "https://rongju.example/documents/eyJjIjoiUkoxIn0.c2ln"
-    shown = render(document_links=[("租赁合同 Lease", url, False), ("照片 Photo", url + "x", True)])
-    assert f"[租赁合同 Lease]({url})" in shown and f"![租赁合同 Lease]({url})" not in shown
-    assert f"![照片 Photo]({url}x)" in shown
-
-
-def test_a_signed_token_with_digits_is_not_taken_for_a_phone_number() -> None:
-    url = "https://rongju.example/documents/eyJj13812345678Ab.c2ln"
-    assert url in render(document_links=[("照片 Photo", url, True)])
+def test_a_case_id_with_digits_in_the_link_is_not_taken_for_a_phone_number() -> None:
+    url = "https://rongju.example/review/RJ202611276152801025"
+    assert url in render(documents_url=url)
 
 
 @pytest.mark.parametrize(
@@ -176,13 +167,16 @@ def test_a_signed_token_with_digits_is_not_taken_for_a_phone_number() -> None:
     [
         "data:image/png;base64,iVBORw0KGgo=",
         "javascript:alert(1)",
-        f"https://rongju.example/docs?id={ID_NUMBER}",
-        "https://rongju.example/docs/a b",
+        f"https://rongju.example/review/{ID_NUMBER}",
+        "https://rongju.example/review/a b",
+        # A capability would ride in a query or fragment: none may reach Prefect.
+        "https://rongju.example/review/RJ1?token=eyJjIjoiUkoxIn0.c2ln",
+        "https://rongju.example/review/RJ1#eyJjIjoiUkoxIn0.c2ln",
     ],
 )
 def test_unsafe_document_links_are_refused(url: str) -> None:
     with pytest.raises(ValueError):
-        render(document_links=[("身份证 ID", url)])
+        render(documents_url=url)
 
 
 def test_a_value_read_from_a_document_cannot_inject_markdown() -> None:
@@ -234,6 +228,6 @@ def test_planted_id_numbers_and_phones_never_appear_verbatim(
     id_number = make_id(region=region, birth=birth, sequence=sequence)
     evidence = {key: f"{prefix}{id_number}{suffix}", "other": phone}
     outcome = failed("planted", ReasonCode.NAME_MISMATCH, **evidence)
-    summary = render([outcome], document_links=[])
+    summary = render([outcome], documents_url=None)
     assert id_number not in summary
     assert phone not in summary

@@ -1,0 +1,271 @@
+"""Reviewers signed in to the document pages, and the audit of everything those pages show.
+
+A reviewer opens `/review/{case_id}` (the link in the Prefect review form) and signs in with their
+reviewer id and a one-time code. The code is checked exactly as a decision's code is
+(`services.reviewers.authenticate_decision`): roster, enrolment, the station/分局 rule for that case,
+the guessing lockout (a wrong code here counts towards it), and the code is spent. An accepted
+sign-in is a `review_session` row; the browser holds only its id, signed (`services.document_links
+.sign`), in a cookie. The session lasts `review_session_hours` (8 h) checked here on the server,
+ends at sign-out or `revoke_sessions`, and dies when the reviewer leaves the roster or their secret
+is revoked (both are checked on every request).
+
+Every sign-in, case page and document page — shown or refused — is one `review_access` row: who,
+which case, which document and page, when. Nothing here logs personal data; codes are never stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, update
+from sqlmodel import col, select
+
+from config.city import load_city
+from config.settings import get_settings
+from models.tables import Case, Document, ReviewAccess, ReviewSession
+from services.document_links import SignatureInvalid, b64decode, sign, unsign
+from services.reviewers import _may_decide, authenticate_decision, reviewer_secret
+from storage.db import unit_of_work
+
+log = logging.getLogger(__name__)
+
+# Domain separation: a signature made for a session cookie is good for nothing else.
+SESSION_PURPOSE = b"rongju.review-session.v1"
+_SESSION_ID_BYTES = 32
+_NOTE_MAX_CHARS = 200  # review_access.note
+
+NOT_SIGNED_IN = ("请先登录", "Please sign in")
+SESSION_ENDED = ("登录已过期或已退出，请重新登录", "Your sign-in has expired or ended; sign in again")
+
+
+def _moment(at: datetime | None) -> datetime:
+    if at is None:
+        return datetime.now(UTC)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands datetimes back naive (stored as UTC): compare them as UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The verdict on one sign-in: the cookie value when accepted, else why not (zh, en).
+
+    `forbidden` is a refusal that a new code cannot change (the case is not of the reviewer's
+    station or 分局), as opposed to a wrong, reused or locked code.
+    """
+
+    accepted: bool
+    cookie: str | None = None
+    expires_at: datetime | None = None
+    refusal_zh: str | None = None
+    refusal_en: str | None = None
+    forbidden: bool = False
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    """A valid, unexpired, unrevoked session of a reviewer still on the roster and enrolled."""
+
+    id: str
+    reviewer_id: str
+    expires_at: datetime
+
+
+def _note(zh: str | None, en: str | None) -> str | None:
+    if zh is None:
+        return None
+    text = f"{zh} / {en}"
+    return text if len(text) <= _NOTE_MAX_CHARS else text[: _NOTE_MAX_CHARS - 1] + "…"
+
+
+def record_access(
+    *,
+    reviewer_id: str,
+    case_id: str,
+    action: str,
+    allowed: bool,
+    document_id: int | None = None,
+    page: int | None = None,
+    refusal: tuple[str, str] | None = None,
+    engine: Engine | None = None,
+) -> None:
+    """Write one audit row of the review pages (committed at once: the audit survives any error)."""
+    with unit_of_work(engine) as uow:
+        uow.add(
+            ReviewAccess(
+                reviewer_id=reviewer_id[:64],
+                case_id=case_id,
+                action=action,
+                allowed=allowed,
+                document_id=document_id,
+                page=page,
+                note=_note(*refusal) if refusal else None,
+            )
+        )
+        uow.commit()
+
+
+def sign_in(
+    *,
+    case_id: str,
+    reviewer_id: str,
+    one_time_code: str,
+    at: datetime | None = None,
+    engine: Engine | None = None,
+) -> SignIn:
+    """Check the reviewer's code for this case (spending it, counting a wrong one towards the
+    lockout) and, when accepted, open a session. KeyError for an unknown case;
+    ReviewerSecretsError when the secrets cannot be used."""
+    reviewer_id = reviewer_id.strip()[:64]
+    auth = authenticate_decision(
+        case_id=case_id, reviewer_id=reviewer_id, one_time_code=one_time_code, at=at, engine=engine
+    )
+    if not auth.accepted or auth.reviewer is None:
+        refusal = (auth.refusal_zh or "", auth.refusal_en or "")
+        # Refused for the station/分局 rule itself (not for the code): a new code will not help.
+        forbidden = (
+            auth.reviewer is not None and _station_refusal(auth.reviewer.id, case_id, engine) == refusal
+        )
+        record_access(
+            reviewer_id=reviewer_id,
+            case_id=case_id,
+            action="sign_in",
+            allowed=False,
+            refusal=refusal,
+            engine=engine,
+        )
+        log.info("sign-in to the review pages of case %s refused: %s", case_id, auth.refusal_en)
+        return SignIn(False, refusal_zh=refusal[0], refusal_en=refusal[1], forbidden=forbidden)
+    moment = _moment(at)
+    session_id = secrets.token_urlsafe(_SESSION_ID_BYTES)
+    expires_at = moment + timedelta(hours=get_settings().review_session_hours)
+    with unit_of_work(engine) as uow:
+        uow.add(
+            ReviewSession(
+                id=session_id,
+                reviewer_id=auth.reviewer.id,
+                case_id=case_id,
+                created_at=moment,
+                expires_at=expires_at,
+            ),
+            ReviewAccess(
+                reviewer_id=auth.reviewer.id, case_id=case_id, action="sign_in", allowed=True, at=moment
+            ),
+        )
+        uow.commit()
+    log.info("reviewer %s signed in to the review pages (case %s)", auth.reviewer.id, case_id)
+    return SignIn(True, cookie=sign(session_id, purpose=SESSION_PURPOSE), expires_at=expires_at)
+
+
+def _enrolled(reviewer_id: str) -> bool:
+    try:
+        reviewer = load_city().reviewer(reviewer_id)
+    except KeyError:
+        return False
+    return reviewer_secret(reviewer) is not None
+
+
+def session_of(
+    cookie: str | None, *, at: datetime | None = None, engine: Engine | None = None
+) -> ActiveSession | None:
+    """The session a cookie names, if it is genuine and still valid now; else None.
+
+    ReviewerSecretsError when the secrets cannot be used (then nobody may be let in).
+    """
+    if not cookie:
+        return None
+    try:
+        session_id = unsign(cookie, purpose=SESSION_PURPOSE)
+        if len(b64decode(session_id)) != _SESSION_ID_BYTES:
+            return None
+    except SignatureInvalid:
+        return None
+    with unit_of_work(engine) as uow:
+        row = uow.session.get(ReviewSession, session_id)
+    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= _moment(at):
+        return None
+    # A reviewer taken off the roster or revoked (`rongju reviewers revoke`) is signed out at once.
+    if not _enrolled(row.reviewer_id):
+        return None
+    return ActiveSession(id=row.id, reviewer_id=row.reviewer_id, expires_at=_aware(row.expires_at))
+
+
+def sign_out(session: ActiveSession, *, engine: Engine | None = None) -> None:
+    """End one session (the cookie stops working even if it was copied)."""
+    with unit_of_work(engine) as uow:
+        row = uow.session.get(ReviewSession, session.id)
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = datetime.now(UTC)
+            uow.add(
+                row,
+                ReviewAccess(
+                    reviewer_id=row.reviewer_id, case_id=row.case_id, action="sign_out", allowed=True
+                ),
+            )
+        uow.commit()
+
+
+def revoke_sessions(reviewer_id: str, *, engine: Engine | None = None) -> int:
+    """End every live session of a reviewer (an admin's revocation); the number ended."""
+    with unit_of_work(engine) as uow:
+        ended = uow.session.execute(
+            update(ReviewSession)
+            .where(col(ReviewSession.reviewer_id) == reviewer_id, col(ReviewSession.revoked_at).is_(None))
+            .values(revoked_at=datetime.now(UTC))
+        )
+        uow.commit()
+    count = int(getattr(ended, "rowcount", 0) or 0)
+    log.info("reviewer %s: %d review-page session(s) revoked", reviewer_id, count)
+    return count
+
+
+def load_case(case_id: str, *, engine: Engine | None = None) -> Case | None:
+    with unit_of_work(engine) as uow:
+        return uow.session.get(Case, case_id)
+
+
+def _station_refusal(reviewer_id: str, case_id: str, engine: Engine | None) -> tuple[str, str] | None:
+    case = load_case(case_id, engine=engine)
+    if case is None:
+        return ("案件不存在", "No such case")
+    return station_refusal(reviewer_id, case)
+
+
+def station_refusal(reviewer_id: str, case: Case) -> tuple[str, str] | None:
+    """None when the reviewer may see this case (of their station, or of the 分局 they supervise);
+    else why not (zh, en). The rule is the one deciding uses (services.reviewers)."""
+    city = load_city()
+    try:
+        reviewer = city.reviewer(reviewer_id)
+    except KeyError:
+        return ("审核人编号不在审核人员名册中", "The reviewer id is not on the roster")
+    refusal = _may_decide(reviewer, case, city)
+    if refusal is None:
+        return None
+    return (refusal.refusal_zh or "", refusal.refusal_en or "")
+
+
+def current_documents(case_id: str, *, engine: Engine | None = None) -> Sequence[Document]:
+    """The case's current (not superseded) documents, in upload order."""
+    with unit_of_work(engine) as uow:
+        return uow.session.exec(
+            select(Document)
+            .where(Document.case_id == case_id, Document.superseded == False)  # noqa: E712
+            .order_by(col(Document.id))
+        ).all()
+
+
+def current_document(case_id: str, document_id: int, *, engine: Engine | None = None) -> Document | None:
+    """The document, if it belongs to that case and has not been replaced by a correction."""
+    with unit_of_work(engine) as uow:
+        document = uow.session.get(Document, document_id)
+    if document is None or document.case_id != case_id or document.superseded:
+        return None
+    return document
