@@ -32,6 +32,15 @@ db_app = typer.Typer(help="案件数据库 The case database.", no_args_is_help=
 app.add_typer(db_app, name="db")
 
 
+@app.callback()
+def _process_start() -> None:
+    # Almost every command writes personal data (case DB, documents, spool, exports): whatever the
+    # admin's shell umask, every file this process creates is owner-only from the start.
+    from storage.permissions import private_umask
+
+    private_umask()
+
+
 def _register_subcommands() -> None:
     """Commands that live in their own modules (each also usable as its own typer app)."""
     from cli.notifications import app as notifications_app
@@ -376,18 +385,33 @@ def correct(
     """补正 Upload corrected documents for a case; its flow run re-checks it."""
     from models.package import DocumentKind
     from services.correction import CorrectedFile, submit_correction
+    from services.intake import read_files
 
-    files = []
+    kinds: list[DocumentKind] = []
+    paths: list[Path] = []
     for item in docs:
         kind, _, name = item.partition("=")
         try:
-            files.append(CorrectedFile(DocumentKind(kind.strip()), Path(name).name, Path(name).read_bytes()))
+            kinds.append(DocumentKind(kind.strip()))
         except ValueError:
             err_console.print(f"未知材料类型 unknown document kind {kind!r}")
             raise typer.Exit(code=2) from None
-        except OSError as exc:
-            err_console.print(f"无法读取 cannot read {name}: {exc.strerror}")
-            raise typer.Exit(code=2) from None
+        paths.append(Path(name))
+    settings = get_settings()
+    try:
+        # The intake's reading rule: regular files only (a FIFO would hang here), capped while read.
+        contents = read_files(
+            paths, max_file_bytes=settings.max_file_bytes, max_package_bytes=settings.max_package_bytes
+        )
+    except PackageRefused as exc:
+        for problem in exc.problems:
+            err_console.print(f"无法读取 cannot read [{problem.code}] {problem.zh}\n    {problem.en}")
+        raise typer.Exit(code=2) from None
+    files = [
+        CorrectedFile(kind, path.name, data)
+        for kind, path, data in zip(kinds, paths, contents, strict=True)
+        if data is not None
+    ]
     try:
         state = submit_correction(case_id, files)
     except PackageRefused as exc:

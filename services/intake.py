@@ -2,18 +2,18 @@
 
 A package is accepted whole or refused whole. Every problem is collected and reported at once,
 in Chinese and English. Resubmitting a submission_id returns the case it already created.
-Files are distrusted: the type comes from the bytes, sizes are capped, and a package folder's
-files are opened without following symlinks.
+Files are distrusted: the type comes from the bytes, sizes are capped per file and per package
+while reading, and of a package folder only the regular files application.json lists are read
+(no symlinks, FIFOs or devices; nothing else in the folder is opened).
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import os
-import stat
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +33,7 @@ from models.status import CaseStatus
 from models.tables import Case, Document, StatusTransition
 from storage.db import get_engine, unit_of_work
 from storage.documents import DocumentStore, content_hash, get_document_store
+from storage.files import FileTooLarge, NotRegularFile, read_regular_file
 from storage.filetype import ALLOWED_TYPES, sniff_type
 
 log = logging.getLogger(__name__)
@@ -64,55 +65,126 @@ def new_case_id() -> str:
     return f"RJ{today():%Y%m%d}{uuid.uuid4().hex[:10].upper()}"
 
 
-def read_package_folder(folder: Path, *, max_file_bytes: int) -> tuple[bytes, dict[str, bytes]]:
-    """Read application.json and the regular files beside it (no symlinks, capped sizes)."""
+def read_package_folder(
+    folder: Path, *, max_file_bytes: int, max_package_bytes: int | None = None
+) -> tuple[bytes, dict[str, bytes]]:
+    """Read application.json and the files it lists — nothing else in the folder.
+
+    Only regular files are read (storage/files.read_regular_file: no symlinks, FIFOs or devices), each
+    under `max_file_bytes`, and all of them under a running total of `max_package_bytes`: reading stops
+    at the cap, so a package folder never costs more than the caps in memory and time. A listed file
+    that is not there is left to check_files, which names it with the rest of the package's problems.
+    """
+    if max_package_bytes is None:
+        max_package_bytes = get_settings().max_package_bytes
     problems: list[PackageProblem] = []
-    application = _read_regular_file(folder / APPLICATION_FILE, max_file_bytes, problems)
+    application = _read_application(folder / APPLICATION_FILE, max_file_bytes, problems)
     if application is None:
         raise PackageRefused(problems)
-    files: dict[str, bytes] = {}
-    for entry in sorted(folder.iterdir()):
-        if entry.name == APPLICATION_FILE or entry.name.startswith("."):
+    names, submission_id = _listed_files(application)
+    read = read_files(
+        [folder / name for name in names],
+        max_file_bytes=max_file_bytes,
+        max_package_bytes=max_package_bytes,
+        missing_ok=True,
+        submission_id=submission_id,
+    )
+    return application, {name: data for name, data in zip(names, read, strict=True) if data is not None}
+
+
+def read_files(
+    paths: list[Path],
+    *,
+    max_file_bytes: int,
+    max_package_bytes: int,
+    missing_ok: bool = False,
+    submission_id: str | None = None,
+) -> list[bytes | None]:
+    """The bytes of each file in order — the one reading rule for a package folder and for `rongju
+    correct`: regular files only, per-file and running total caps. Raises PackageRefused naming every
+    file that cannot be used; a missing file is None when `missing_ok`, else a problem too."""
+    problems: list[PackageProblem] = []
+    contents: list[bytes | None] = []
+    total = 0
+    for path in paths:
+        budget = max_package_bytes - total
+        try:
+            data = read_regular_file(path, min(max_file_bytes, budget))
+        except FileNotFoundError:
+            if not missing_ok:
+                problems.append(
+                    _problem("FILE_UNREADABLE", path.name, ("文件不存在", "file not found"), _CHECK_PATH)
+                )
+            contents.append(None)
             continue
-        data = _read_regular_file(entry, max_file_bytes, problems, quiet_if_not_regular=True)
-        if data is not None:
-            files[entry.name] = data
-    if problems:
-        raise PackageRefused(problems)
-    return application, files
-
-
-def _read_regular_file(
-    path: Path, limit: int, problems: list[PackageProblem], *, quiet_if_not_regular: bool = False
-) -> bytes | None:
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
-        problems.append(_problem("PACKAGE_INVALID", path.name, ("缺少该文件", "file is missing"), _PUT_FILE))
-        return None
-    except OSError:
-        # A symlink (ELOOP) or unreadable entry: never followed, never read.
-        if not quiet_if_not_regular:
+        except NotRegularFile:
+            problems.append(
+                _problem(
+                    "FILE_UNREADABLE", path.name, ("不是普通文件", "not a regular file"), _PUT_FILE_ITSELF
+                )
+            )
+            contents.append(None)
+            continue
+        except FileTooLarge:
+            if budget < max_file_bytes:
+                # The running total is over the package cap: nothing more is read.
+                problems.append(_package_too_large(max_package_bytes))
+                break
+            problems.append(_too_large(path.name, max_file_bytes))
+            contents.append(None)
+            continue
+        except OSError:
             problems.append(
                 _problem(
                     "FILE_UNREADABLE", path.name, ("无法读取该文件", "cannot read file"), _PUT_FILE_ITSELF
                 )
             )
-        return None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            if not quiet_if_not_regular:
-                problems.append(
-                    _problem(
-                        "FILE_UNREADABLE", path.name, ("不是普通文件", "not a regular file"), _PUT_FILE_ITSELF
-                    )
-                )
-            return None
-        data = handle.read(limit + 1)
-    if len(data) > limit:
+            contents.append(None)
+            continue
+        total += len(data)
+        contents.append(data)
+    if problems:
+        raise PackageRefused(problems, submission_id)
+    return contents
+
+
+def _read_application(path: Path, limit: int, problems: list[PackageProblem]) -> bytes | None:
+    try:
+        return read_regular_file(path, limit)
+    except FileNotFoundError:
+        problems.append(_problem("PACKAGE_INVALID", path.name, ("缺少该文件", "file is missing"), _PUT_FILE))
+    except FileTooLarge:
         problems.append(_too_large(path.name, limit))
-        return None
-    return data
+    except OSError:
+        # A symlink, FIFO or unreadable entry: never followed, never read.
+        problems.append(
+            _problem("FILE_UNREADABLE", path.name, ("无法读取该文件", "cannot read file"), _PUT_FILE_ITSELF)
+        )
+    return None
+
+
+def _listed_files(application: bytes) -> tuple[list[str], str | None]:
+    """The plain file names application.json lists (and its submission_id), read loosely: the full
+    validation comes later and reports everything wrong at once; a name that is not a plain file name
+    inside the folder is not opened at all (the validation refuses it)."""
+    try:
+        data = json.loads(application.decode("utf-8-sig"))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError: parse_application says what is wrong
+        return [], None
+    if not isinstance(data, dict):
+        return [], None
+    submission_id = data.get("submission_id")
+    documents = data.get("documents")
+    names: list[str] = []
+    for item in documents if isinstance(documents, list) else []:
+        name = item.get("file") if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            continue
+        name = name.strip()
+        plain = name and not name.startswith(".") and PurePosixPath(name).name == name
+        if plain and "\\" not in name and "\x00" not in name and name not in names:
+            names.append(name)
+    return names, submission_id if isinstance(submission_id, str) else None
 
 
 # What the applicant can do about each file-level refusal (every refusal names one).
@@ -124,6 +196,7 @@ _PUT_FILE_ITSELF = (
     "请直接放入文件本身（不要使用文件夹、快捷方式或链接）后重新上传",
     "put the file itself in the package (not a folder, shortcut or link) and upload again",
 )
+_CHECK_PATH = ("请检查文件路径后重试", "check the path and try again")
 _RETAKE = ("请重新拍照或导出该文件后再上传", "take the photo or export the file again and upload it")
 _CONVERT = (
     "请将其另存为 JPEG、PNG 图片或 PDF 文件后重新上传",
@@ -144,6 +217,19 @@ def _too_large(name: str, limit: int) -> PackageProblem:
         (
             f"请压缩图片或将文件拆分为每份不超过 {_size(limit)} 后重新上传",
             f"compress the image or split the file into parts of at most {_size(limit)} and upload them",
+        ),
+    )
+
+
+def _package_too_large(max_package_bytes: int) -> PackageProblem:
+    return _problem(
+        "FILE_TYPE_NOT_ALLOWED",
+        "documents",
+        (f"材料总大小超过 {_size(max_package_bytes)} 上限", f"package exceeds {max_package_bytes} bytes"),
+        (
+            f"请压缩图片或减少页数，使全部材料合计不超过 {_size(max_package_bytes)}",
+            f"compress the images or drop pages so that all files together stay under "
+            f"{_size(max_package_bytes)}",
         ),
     )
 
@@ -214,21 +300,7 @@ def check_files(
         checked.append(_CheckedFile(ref.kind.value, ref.file, data, mime_type))
     total = sum(len(f.data) for f in checked)
     if total > max_package_bytes:
-        problems.append(
-            _problem(
-                "FILE_TYPE_NOT_ALLOWED",
-                "documents",
-                (
-                    f"材料总大小超过 {_size(max_package_bytes)} 上限",
-                    f"package exceeds {max_package_bytes} bytes",
-                ),
-                (
-                    f"请压缩图片或减少页数，使全部材料合计不超过 {_size(max_package_bytes)}",
-                    f"compress the images or drop pages so that all files together stay under "
-                    f"{_size(max_package_bytes)}",
-                ),
-            )
-        )
+        problems.append(_package_too_large(max_package_bytes))
     if problems:
         raise PackageRefused(problems, package.submission_id)
     return checked
@@ -316,7 +388,10 @@ def _ignored_note(ignored: list[str]) -> str:
 
 def submit_folder(folder: Path, **kwargs: object) -> IntakeResult:
     """Accept the package in `folder` (application.json + files)."""
-    application, files = read_package_folder(folder, max_file_bytes=get_settings().max_file_bytes)
+    settings = get_settings()
+    application, files = read_package_folder(
+        folder, max_file_bytes=settings.max_file_bytes, max_package_bytes=settings.max_package_bytes
+    )
     return submit_package(application, files, **kwargs)  # type: ignore[arg-type]
 
 

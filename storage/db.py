@@ -2,6 +2,10 @@
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout so a worker and the CLI can
 write side by side; PostgreSQL is the same code with another URL.
+
+Engines hide statement parameters: a database error's text (a 'database is locked', a constraint
+violation) would otherwise carry the row's name, ID number and phone into Prefect's task states and
+logs. A SQLite case DB file is created 0600 and refused when others can read it (storage/permissions.py).
 """
 
 from __future__ import annotations
@@ -17,6 +21,13 @@ from sqlalchemy import CursorResult, Engine, Update, event
 from sqlmodel import Session, create_engine
 
 from config.settings import get_settings
+from storage.permissions import (
+    create_private_file,
+    ensure_data_dir,
+    ensure_private_dir,
+    private_umask,
+    require_private,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -34,12 +45,32 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`, tuned for its dialect."""
     if url.startswith("sqlite"):
         database = url.split("///", 1)[-1]
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _prepare_sqlite_file(Path(database))
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+# SQLite's companions of the database file: they hold pages of it, so they are as private.
+_SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def _prepare_sqlite_file(database: Path) -> None:
+    """Create the case DB file 0600 in a 0700 folder, or refuse an existing one others can read."""
+    ensure_private_dir(database.parent)
+    create_private_file(database)
+    for suffix in _SQLITE_COMPANIONS:
+        path = Path(f"{database}{suffix}")
+        require_private(
+            path,
+            what_zh="案件数据库文件",
+            what_en="case database file",
+            fix=f"chmod 600 {database}*",
+        )
 
 
 _engines: dict[str, Engine] = {}
@@ -51,6 +82,10 @@ def get_engine() -> Engine:
 
     Thread-safe: the API serves requests from a thread pool, and Alembic's runner is not re-entrant.
     """
+    # Every rongju process reaches this before it writes personal data, including a flow run started by
+    # a worker rongju did not start: its files (SQLite's -wal, documents, spool) are owner-only too.
+    private_umask()
+    ensure_data_dir()
     url = get_settings().database_url
     with _engines_lock:
         engine = _engines.get(url)

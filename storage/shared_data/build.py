@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from storage.permissions import create_private_file, ensure_private_dir
 from storage.shared_data.contract import (
     TABLES,
     ImportReport,
@@ -38,6 +39,7 @@ from storage.shared_data.store import (
     index_files,
     index_path_for,
     locate_tables,
+    require_private_index,
     source_tag,
     stat_fingerprint,
 )
@@ -86,13 +88,16 @@ def import_snapshot(
         from storage.shared_data.store import default_index_dir
 
         index_dir = default_index_dir()
-    index_dir.mkdir(parents=True, exist_ok=True)
+    # The index holds the city's personal data: its folder is 0700 and its files 0600 (the refusal in
+    # SQLiteSharedData.open then only meets a file someone loosened).
+    ensure_private_dir(index_dir)
     with _build_lock(index_dir):
         # Stat before reading: if a file changes during the build, the next open sees a new fingerprint.
         files = locate_tables(src)
         dest = index_path_for(src, files, index_dir)
         content = content_fingerprint(files)
         if dest.is_file() and not force:
+            require_private_index(dest)
             existing = _stored_report(dest)
             if existing is not None and existing.fingerprint == content:
                 existing.rebuilt = False
@@ -140,6 +145,7 @@ def _build(
     started = time.perf_counter()
     tmp = dest.parent / f".{dest.stem}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
+    create_private_file(tmp)  # 0600 whatever the umask: sqlite3 would create it 0644 under umask 022
     connection = sqlite3.connect(tmp, isolation_level=None)
     try:
         # A half-built file is never published, so durability during the build buys nothing.

@@ -29,6 +29,7 @@ from models.records import (
     ResidenceRegistration,
     SchoolEnrollment,
 )
+from storage.permissions import private_umask, require_private
 from storage.shared_data.contract import SCHEMA_VERSION, TABLES, ImportReport, SnapshotError
 
 INDEX_SUFFIX = ".sqlite"
@@ -218,6 +219,7 @@ class SQLiteSharedData:
         path = Path(path).resolve()
         if not path.is_file():
             raise SnapshotError(f"no shared-data index at {path}")
+        require_private_index(path)
         uri = path.as_uri() + "?mode=ro&immutable=1"
         connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
         return cls(connection, path)
@@ -378,6 +380,17 @@ def _build_or_previous(src: Path, index_dir: Path) -> Path:
         return previous[0]
 
 
+def require_private_index(path: Path) -> None:
+    """Refuse an index file others can read (it holds the city's personal data); the fix is a chmod or
+    a rebuild, which writes the new file 0600."""
+    require_private(
+        path,
+        what_zh="共享数据索引",
+        what_en="shared-data index",
+        fix=f"chmod 600 {path}  (或重建 or rebuild: rongju shared-data import --force)",
+    )
+
+
 def default_index_dir() -> Path:
     from config.settings import get_settings
 
@@ -388,6 +401,8 @@ def get_shared_data() -> SharedData:
     """The shared data of the configured snapshot (settings.shared_data_dir), built if missing or stale."""
     from config.settings import get_settings
 
+    # Reached by every flow run before its checks, like get_engine(): an index it builds is private.
+    private_umask()
     settings = get_settings()
     assert settings.shared_data_dir is not None  # derived from data_dir by Settings
     return open_snapshot(settings.shared_data_dir, index_dir=settings.data_dir / "shared-index")

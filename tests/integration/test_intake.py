@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import zipfile
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from sqlmodel import Session, select
 from models.package import PackageRefused
 from models.status import CaseStatus, IllegalTransition
 from models.tables import Case, Document, StatusTransition
-from services.intake import submit_folder
+from services.intake import IntakeResult, submit_folder
 from storage.db import unit_of_work
 from storage.documents import LocalDocumentStore, content_hash, get_document_store
 
@@ -282,4 +283,74 @@ def test_every_intake_refusal_names_what_to_do(
     assert (problem.code, problem.field) == (code, field)
     assert problem.action_zh.startswith("请") and label in problem.action_zh, problem.action_zh
     assert problem.zh.endswith(f"{problem.action_zh}。") and problem.action_en in problem.en
+    assert _count(engine, Case) == 0
+
+
+# Issue 12 item 8: of a package folder only the regular files application.json lists are read, under
+# a running size cap.
+def _submit_within(folder: Path, seconds: float) -> IntakeResult | PackageRefused:
+    """submit_folder in a thread: a hang (the FIFO of old) fails the test instead of the session."""
+    outcome: list[IntakeResult | PackageRefused] = []
+
+    def run() -> None:
+        try:
+            outcome.append(submit_folder(folder))
+        except PackageRefused as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        for fifo in folder.iterdir():
+            if fifo.is_fifo():  # release the blocked open() so the thread ends
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(5)
+        pytest.fail(f"intake did not return within {seconds} s")
+    return outcome[0]
+
+
+def test_listed_fifo_is_refused_without_hanging(engine: Engine, tmp_path: Path) -> None:
+    folder = make_package(tmp_path / "pkg")
+    (folder / "lease.pdf").unlink()
+    os.mkfifo(folder / "lease.pdf")
+    refused = _submit_within(folder, 10)
+    assert isinstance(refused, PackageRefused)
+    ((code, field, action),) = [(p.code, p.field, p.action_zh) for p in refused.problems]
+    assert (code, field) == ("FILE_UNREADABLE", "lease.pdf") and "文件本身" in action
+    assert _count(engine, Case) == 0
+
+
+def test_files_the_application_does_not_list_are_never_opened(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config.settings import get_settings
+
+    monkeypatch.setenv("RONGJU_MAX_FILE_BYTES", str(1024 * 1024))
+    get_settings.cache_clear()
+    folder = make_package(tmp_path / "pkg", submission_id="TFSMY-UNLISTED")
+    os.mkfifo(folder / "stray.fifo")
+    (folder / "huge.bin").write_bytes(b"\0" * (2 * 1024 * 1024))
+    result = _submit_within(folder, 10)
+    assert isinstance(result, IntakeResult) and result.created
+    assert _count(engine, Document) == 4
+
+
+def test_reading_stops_at_the_package_cap(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The running total is checked while reading: the folder is refused before the rest is read."""
+    from config.settings import get_settings
+    from services.intake import read_package_folder
+
+    folder = make_package(tmp_path / "pkg", files={"lease.pdf": pdf_bytes("x" * 10) + b"%" * 30_000})
+    cap = sum(p.stat().st_size for p in folder.iterdir() if p.name != "application.json") - 1
+    with pytest.raises(PackageRefused) as raised:
+        read_package_folder(folder, max_file_bytes=10**6, max_package_bytes=cap)
+    assert [p.field for p in raised.value.problems] == ["documents"]
+    monkeypatch.setenv("RONGJU_MAX_PACKAGE_BYTES", str(cap))
+    get_settings.cache_clear()
+    with pytest.raises(PackageRefused) as raised:
+        submit_folder(folder)
+    assert [p.field for p in raised.value.problems] == ["documents"]
     assert _count(engine, Case) == 0

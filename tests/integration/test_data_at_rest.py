@@ -1,0 +1,138 @@
+"""Files and data at rest (issue 12 item 8): owner-only files, a 0700 data folder, refusal of a case DB
+others can read, and database errors without personal data — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from factories import make_package
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from typer.testing import CliRunner
+
+from models.tables import Case
+from services.intake import submit_folder
+from storage.db import make_engine, unit_of_work
+from storage.permissions import ExposedFileError
+
+REPO = Path(__file__).resolve().parents[2]
+NAME, ID_NUMBER, PHONE = "王小明", "511302199003154418", "13812345678"
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def loose_umask() -> Iterator[None]:
+    """The umask of a shell that never heard of rongju (022): what rongju must not rely on."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_database_errors_carry_no_personal_data(engine: Engine, tmp_path: Path) -> None:
+    """A failed statement's text reaches Prefect's task states and logs: no parameters in it."""
+    folder = make_package(tmp_path / "pkg", applicant={"name": NAME, "id_number": ID_NUMBER, "phone": PHONE})
+    case_id = submit_folder(folder).case_id
+    with unit_of_work() as uow, pytest.raises(IntegrityError) as raised:
+        uow.add(
+            Case(
+                id=case_id,
+                submission_id="another-submission",
+                business_type="apply",
+                status="submitted",
+                applicant_name=NAME,
+                applicant_id_number=ID_NUMBER,
+                applicant_phone=PHONE,
+                residence_address="四川省成都市武侯区玉林北路12号3栋2单元501",
+                delivery_method="pickup",
+            )
+        )
+        uow.commit()
+    text = str(raised.value)
+    assert "hidden" in text  # SQLAlchemy's "[SQL parameters hidden due to hide_parameters=True]"
+    for value in (NAME, ID_NUMBER, PHONE, "玉林北路"):
+        assert value not in text
+
+
+def test_case_db_and_data_folder_are_private_whatever_the_umask(
+    db_url: str, isolated_settings: Path, loose_umask: None
+) -> None:
+    from storage.db import get_engine
+
+    get_engine()
+    assert _mode(isolated_settings) == 0o700
+    if db_url.startswith("sqlite"):
+        database = isolated_settings / "rongju.db"
+        assert _mode(database) == 0o600
+    # The process's umask is now private: whatever it writes next is owner-only.
+    written = isolated_settings / "written-after"
+    written.write_bytes(b"x")
+    assert _mode(written) == 0o600
+
+
+def test_existing_loose_data_folder_is_tightened(isolated_settings: Path, loose_umask: None) -> None:
+    from storage.permissions import ensure_data_dir
+
+    isolated_settings.mkdir(mode=0o755)
+    isolated_settings.chmod(0o755)
+    assert ensure_data_dir() == isolated_settings
+    assert _mode(isolated_settings) == 0o700
+
+
+@pytest.mark.parametrize("companion", ["", "-wal"])
+def test_case_db_others_can_read_is_refused_with_the_fix(tmp_path: Path, companion: str) -> None:
+    database = tmp_path / "var" / "rongju.db"
+    make_engine(f"sqlite:///{database}").dispose()
+    exposed = Path(f"{database}{companion}")
+    exposed.touch()
+    exposed.chmod(0o644)
+    with pytest.raises(ExposedFileError) as raised:
+        make_engine(f"sqlite:///{database}")
+    message = str(raised.value)
+    assert f"chmod 600 {database}" in message
+    # Chinese first, then English.
+    assert message.index("案件数据库文件") < message.index("case database file")
+    exposed.chmod(0o600)
+    make_engine(f"sqlite:///{database}").dispose()
+
+
+def test_cli_process_runs_with_a_private_umask(loose_umask: None, tmp_path: Path) -> None:
+    from cli.main import app
+
+    # `correct` with a missing file stops before any database work: only the callback ran.
+    result = CliRunner().invoke(app, ["correct", "RJ1", "--doc", f"id_back={tmp_path / 'none.jpg'}"])
+    assert result.exit_code == 2
+    current = os.umask(0o022)
+    assert current == 0o077
+
+
+def test_flow_run_process_not_started_by_rongju_writes_private_files(
+    db_url: str, isolated_settings: Path, tmp_path: Path
+) -> None:
+    """A worker someone started by hand (umask 022) runs flow runs that reach get_engine() first."""
+    probe = tmp_path / "probe"
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from storage.db import get_engine\n"
+        "get_engine()\n"
+        "Path(sys.argv[1]).write_bytes(b'x')\n"
+    )
+    env = {**os.environ, "RONGJU_DATA_DIR": str(isolated_settings), "RONGJU_DATABASE_URL": db_url}
+    subprocess.run(
+        [sys.executable, "-c", script, str(probe)],
+        cwd=REPO,
+        env=env,
+        check=True,
+        timeout=120,
+        preexec_fn=lambda: os.umask(0o022),
+    )
+    assert _mode(probe) == 0o600
