@@ -345,14 +345,17 @@ def _alive(pid: int) -> bool:
 
 
 def process_start_time(pid: int) -> int | None:
-    """When the process started (clock ticks after boot), or None when there is no such process."""
+    """When the process started (clock ticks after boot), or None when no such process runs (a
+    zombie has exited: only its parent's wait is missing, and the init process will do that)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
     except OSError:
         return None
     # Field 2 (the command name) may hold spaces and parentheses: count fields after its last ")".
-    # Field 22, starttime, is then the 20th.
+    # Field 3, the state, is then the 1st and field 22, starttime, the 20th.
     fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] in ("Z", "X"):
+        return None
     return int(fields[19])
 
 
