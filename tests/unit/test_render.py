@@ -10,6 +10,7 @@ from datetime import date
 import cv2
 import numpy as np
 import pdfplumber
+import pytesseract
 import pytest
 from PIL import Image
 
@@ -330,7 +331,6 @@ def test_encode_image_is_deterministic_and_decodable() -> None:
 
 @pytest.mark.slow
 def test_tesseract_reads_the_id_number_off_a_clean_card() -> None:
-    pytesseract = pytest.importorskip("pytesseract")
     person = make_person(id_number="510107199203154321")
     card = render_id_front(person, rng=random.Random(11))
     number_line = card.crop((0, 400, 856, 500)).convert("L")

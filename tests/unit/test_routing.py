@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import date
 from pathlib import Path
@@ -184,9 +183,6 @@ def test_every_station_of_the_city_is_reachable_by_each_of_its_roads(city: City)
             assert (routing.station_id, routing.matched) == (station.id, True), (station.id, road)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("samplecity.city") is None, reason="samplecity.city not importable"
-)
 def test_sample_city_cases_route_to_their_expected_station(tmp_path: Path, city: City) -> None:
     from samplecity.city import generate_city
 

@@ -18,6 +18,7 @@ from stdnum.cn import ric, uscc
 
 from config.city import load_city
 from models.reasons import ReasonCode
+from models.routing import route_address
 from samplecity.addresses import chinese_number
 from samplecity.city import TABLE_COLUMNS, build_city, generate_city, tree_digest
 from samplecity.people import add_months, add_years
@@ -179,8 +180,14 @@ def oracle(build: CaseBuild, t: dict[str, pd.DataFrame], today: date) -> set[str
     found: set[str] = set()
     docs = {d.kind: d for d in build.docs}
     proof_kind = {"employment": ("labor_contract", "business_license")}.get(app["basis"], ())
-    proof = next((k for k in (*proof_kind, "lease_contract", "property_certificate", "lodging_certificate")
-                  if k in docs), None)
+    proof = next(
+        (
+            k
+            for k in (*proof_kind, "lease_contract", "property_certificate", "lodging_certificate")
+            if k in docs
+        ),
+        None,
+    )
     scenario_proof = proof or _missing_proof(build)
     if _required(app["business_type"], app["basis"], set(docs), scenario_proof) - set(docs):
         found.add("DOCUMENT_MISSING")
@@ -414,11 +421,10 @@ def test_rendered_city_plants_its_file_defects(rendered_city: Path) -> None:
 
 
 def test_the_router_agrees_with_the_expected_station(model_city: Path) -> None:
-    routing = pytest.importorskip("models.routing")
     city = load_city()
     for sid, case in _expected(model_city).items():
         app = json.loads((model_city / "cases" / sid / "application.json").read_text(encoding="utf-8"))
-        r = routing.route_address(app["residence_address"], city)
+        r = route_address(app["residence_address"], city)
         got = (r.station_id, r.matched, r.bureau, r.district_code, r.zone)
         keys = ("station_id", "station_matched", "bureau", "district_code", "zone")
         want = tuple(case[k] for k in keys)
