@@ -16,13 +16,34 @@ from pathlib import Path
 from config.settings import get_settings
 from storage.files import atomic_write
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection"): a
+# recipient or address typed by an applicant as =HYPERLINK(...) would run in the card centre's or the
+# post office's spreadsheet.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell that a spreadsheet would read as a formula, with an apostrophe in front (shown as
+    text, the apostrophe itself hidden), and its line breaks as LF; any other value unchanged.
+
+    Card, case and waybill numbers, dates and phones never start with these characters, so what a
+    reader of a returned manifest matches on is untouched."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_START):
+        value = "'" + value
+    # The writer quotes a cell only for the "\n" it ends lines with: a bare CR would be written
+    # unquoted and split the row in a reader. A CR is a line break in any case.
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """A UTF-8 CSV (with BOM, so the card centre's spreadsheet shows Chinese right)."""
+    """A UTF-8 CSV (with BOM, so the card centre's spreadsheet shows Chinese right), every cell that
+    would be a formula neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([neutralise_cell(cell) for cell in header])
+    writer.writerows([neutralise_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -3,11 +3,14 @@ others can read, and database errors without personal data — on SQLite and Pos
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -136,3 +139,36 @@ def test_flow_run_process_not_started_by_rongju_writes_private_files(
         preexec_fn=lambda: os.umask(0o022),
     )
     assert _mode(probe) == 0o600
+
+
+# Manifests (CSV) go to the card centre's and the post office's spreadsheets.
+HOSTILE = ['=HYPERLINK("http://x","点击")', "+86 138", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+def _cells(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_manifest_cells_that_would_be_formulas_are_neutralised(tmp_path: Path, value: str) -> None:
+    from storage.spool import MailRoom
+
+    path = MailRoom(tmp_path).write_manifest(
+        date(2026, 12, 7), [("EMS001", "RJ1", "510107202600000001", value, "13812345678", value, "x.pdf")]
+    )
+    (_, row) = _cells(path.read_bytes())
+    assert row[3] == row[5] == "'" + value.replace("\r", "\n")
+    assert row[:3] == ["EMS001", "RJ1", "510107202600000001"] and row[4] == "13812345678"
+
+
+def test_card_numbers_survive_the_manifest_round_trip(tmp_path: Path) -> None:
+    from config.production import load_production
+    from services.production import read_production_manifest
+    from storage.spool import PrintSpool
+
+    production = load_production()
+    bureaus = ["成都市公安局武侯区分局", "成都市公安局天府新区分局"]
+    numbers = [production.card_number_for(b, 2026, seq) for b in bureaus for seq in (1, 9_999_999)]
+    rows = [(n, f"RJ{i}", 1, "武侯", "2026-12-07", f"{n}.pdf") for i, n in enumerate(numbers)]
+    path = PrintSpool(tmp_path).write_manifest(date(2026, 12, 7), rows)
+    assert read_production_manifest(path) == numbers

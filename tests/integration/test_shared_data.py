@@ -403,3 +403,36 @@ def test_a_refused_new_snapshot_leaves_the_last_accepted_one_in_service(snapshot
     os.utime(snapshot_dir / "business_registry.csv", ns=(1, 1))  # a new stat fingerprint
     data = get_shared_data()
     assert data.business(EMPLOYER).status == "存续"
+
+
+# Issue 12 item 8: the index holds the city's personal data.
+def test_index_is_private_whatever_the_umask(snapshot_dir: Path, isolated_settings: Path) -> None:
+    import stat as stat_module
+
+    write_snapshot(snapshot_dir, base_tables())
+    previous = os.umask(0o022)
+    try:
+        report = import_snapshot(snapshot_dir)
+    finally:
+        os.umask(previous)
+    index = Path(report.index_path)
+    assert stat_module.S_IMODE(index.stat().st_mode) == 0o600
+    assert stat_module.S_IMODE(index.parent.stat().st_mode) == 0o700
+
+
+def test_index_others_can_read_is_refused_until_fixed(snapshot_dir: Path) -> None:
+    from storage.permissions import ExposedFileError
+
+    write_snapshot(snapshot_dir, base_tables())
+    index = Path(import_snapshot(snapshot_dir).index_path)
+    index.chmod(0o644)
+    for attempt in (get_shared_data, lambda: import_snapshot(snapshot_dir)):
+        with pytest.raises(ExposedFileError) as raised:
+            attempt()
+        message = str(raised.value)
+        assert f"chmod 600 {index}" in message and "rongju shared-data import --force" in message
+        assert message.index("共享数据索引") < message.index("shared-data index")
+    # The rebuild the message offers writes a private index, which is then served.
+    rebuilt = Path(import_snapshot(snapshot_dir, force=True).index_path)
+    assert rebuilt.stat().st_mode & 0o077 == 0
+    assert get_shared_data().hukou(ALICE) is not None
