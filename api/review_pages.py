@@ -25,15 +25,15 @@ import base64
 import hashlib
 import html
 import logging
+import pathlib
 import re
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from config.city import load_city
@@ -68,6 +68,7 @@ MAX_SIDE = 2000
 MAX_PDF_PAGES = 20
 RENDER_TIMEOUT_S = 20
 RENDER_MEMORY_BYTES = 768 * 1024 * 1024
+_MAX_ROW_ID = 2**31 - 1  # an id beyond the integer column is not looked up
 _CASE_ID = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 _SHOWABLE = {"image/jpeg", "image/png", "application/pdf"}
 
@@ -107,9 +108,9 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def _page(title: str, body: str, status: int = 200, head: str = "") -> HTMLResponse:
     document = (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">{head}'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="referrer" content="no-referrer"><title>{_e(title)}</title>'
         f"<style>{_STYLE}</style></head><body>{body}</body></html>"
@@ -126,6 +127,14 @@ def _message_page(status: int, zh: str, en: str, detail: tuple[str, str] | None 
     return _page(
         f"{zh} {en}", f"<main><h1>{_e(zh)} <span lang='en'>{_e(en)}</span></h1>{extra}</main>", status
     )
+
+
+def _reload_page(case_id: str) -> HTMLResponse:
+    """A page that at once navigates to the case page again, without a script (the CSP has none)."""
+    target = _e(f"{quote(case_id, safe='')}?again=1")
+    link = f'<a href="{target}">打开案件材料 <span lang="en">Open the case documents</span></a>'
+    refresh = f'<meta http-equiv="refresh" content="0;url={target}">'
+    return _page("审核材料 Case documents", f"<main><p>{link}</p></main>", head=refresh)
 
 
 def _sign_in_page(case_id: str, error: tuple[str, str] | None = None, status: int = 200) -> HTMLResponse:
@@ -234,7 +243,7 @@ def _pdf_pages(data: bytes) -> int:
 def _render_pdf_page(data: bytes, page: int) -> bytes | None:
     """One PDF page as PNG by pdftoppm, scaled to fit MAX_SIDE, in a limited child process."""
     with tempfile.TemporaryDirectory(prefix="rongju-page-") as folder:
-        source, target = Path(folder) / "in.pdf", Path(folder) / "page"
+        source, target = pathlib.Path(folder) / "in.pdf", pathlib.Path(folder) / "page"
         source.write_bytes(data)
         command = ["pdftoppm", "-png", "-f", str(page), "-l", str(page), "-singlefile",
                    "-scale-to", str(MAX_SIDE), str(source), str(target)]  # fmt: skip
@@ -336,6 +345,11 @@ def get_case_page(case_id: str, request: Request) -> Response:
     except ReviewerSecretsError as exc:
         return _secrets_unusable(exc)
     if session is None:
+        if request.headers.get("sec-fetch-site") == "cross-site" and "again" not in request.query_params:
+            # Arrived by a link from another site (the Prefect UI on its own domain): a SameSite=Strict
+            # cookie is withheld from exactly this request. Load the page once more from here —
+            # now a same-site navigation that carries the cookie — before asking for a sign-in.
+            return _reload_page(case_id)
         ended = SESSION_ENDED if COOKIE_NAME in request.cookies else None
         return _sign_in_page(case_id, ended)
     case = load_case(case_id)
@@ -403,7 +417,12 @@ def _problem(status: int, code: str, zh: str, en: str) -> JSONResponse:
 
 
 @router.get("/review/{case_id}/documents/{document_id}/pages/{page}.png", response_model=None)
-def get_document_page(case_id: str, document_id: int, page: int, request: Request) -> Response:
+def get_document_page(
+    case_id: str,
+    document_id: Annotated[int, Path(ge=1, le=_MAX_ROW_ID)],
+    page: Annotated[int, Path(ge=1, le=MAX_PDF_PAGES)],
+    request: Request,
+) -> Response:
     """One page of one current document of the case, re-encoded as PNG; every view is audited."""
     try:
         session = _session(request)

@@ -158,3 +158,23 @@ def test_a_reviewer_of_another_station_is_refused(
     expect(page.get_by_role("heading", level=1)).to_contain_text("无权查看本案件材料")
     expect(page.locator("body")).to_contain_text("You are not a reviewer of this case's station")
     assert page.context.cookies() == [] and page.locator("img").count() == 0
+
+
+def test_a_signed_in_reviewer_arriving_by_a_link_from_another_site_is_not_asked_again(
+    api: str, page: Page, demo_db: Engine, tmp_path: Path
+) -> None:
+    """The Prefect UI may live on another site: the SameSite=Strict cookie is withheld from that one
+    navigation, and the page loads itself once more (same-site, with the cookie)."""
+    with demo_db.begin() as connection:
+        connection.execute(delete(ReviewerCodeUse))
+    case_id = _case(tmp_path, "own", STATION)
+    assert _sign_in(page, f"{api}/review/{case_id}", REVIEWER) == 303
+    # localhost and 127.0.0.1 are different sites: a link followed from there is cross-site.
+    other_site = api.replace("127.0.0.1", "localhost")
+    page.goto(f"{other_site}/healthz")
+    with page.expect_response(lambda r: r.url == f"{api}/review/{case_id}") as first:
+        page.evaluate("url => { window.location.href = url; }", f"{api}/review/{case_id}")
+    assert first.value.request.headers.get("cookie") is None, "the browser withholds a Strict cookie"
+    expect(page).to_have_url(f"{api}/review/{case_id}?again=1")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("案件材料")
+    assert _wait_for_images(page) == 4

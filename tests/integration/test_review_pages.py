@@ -393,3 +393,21 @@ def test_the_prefect_description_links_to_the_review_page_and_holds_no_capabilit
     assert f"](http://127.0.0.1:8765/review/{case_id})" in description
     assert "查看材料（需登录）" in description
     assert "/documents/" not in description and "![" not in description and "?" not in description
+
+
+def test_a_cross_site_arrival_without_the_cookie_reloads_once_then_asks_to_sign_in(
+    client: TestClient, case_id: str
+) -> None:
+    cross_site = {"Sec-Fetch-Site": "cross-site"}
+    first = client.get(f"/review/{case_id}", headers=cross_site)
+    assert first.status_code == 200 and "<form" not in first.text
+    assert f'http-equiv="refresh" content="0;url={case_id}?again=1"' in first.text
+    again = client.get(f"/review/{case_id}?again=1", headers=cross_site)
+    assert 'name="one_time_code"' in again.text and "refresh" not in again.text
+
+
+def test_out_of_range_ids_and_pages_are_refused_before_any_lookup(client: TestClient, case_id: str) -> None:
+    assert sign_in(client, case_id, REVIEWER).status_code == 303
+    for path in ("99999999999999999999/pages/1.png", "1/pages/0.png", "1/pages/21.png", "x/pages/1.png"):
+        assert client.get(f"/review/{case_id}/documents/{path}").status_code == 422, path
+    assert client.get("/review/RJ1%20OR%201=1").status_code == 404
