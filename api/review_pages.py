@@ -330,8 +330,9 @@ def post_sign_out(request: Request) -> Response:
     if session is not None:
         sign_out(session)
     response = _message_page(200, "已退出登录", "Signed out")
-    response.delete_cookie(COOKIE_NAME, path=_cookie_path(request), secure=_is_https(request), httponly=True,
-                           samesite="strict")  # fmt: skip
+    response.delete_cookie(
+        COOKIE_NAME, path=_cookie_path(request), secure=_is_https(request), httponly=True, samesite="strict"
+    )
     return response
 
 
