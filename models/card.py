@@ -50,16 +50,6 @@ class MailLabel(BaseModel):
     contents: str = "居住证 residence permit"
 
 
-def birth_date_of(id_number: str) -> date:
-    """The birth date a GB 11643 number carries (characters 7–14)."""
-    return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-
-
-def sex_of(id_number: str) -> str:
-    """男 or 女 from the sequence code (character 17: odd = male)."""
-    return "男" if int(id_number[16]) % 2 else "女"
-
-
 _S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
 

@@ -45,8 +45,9 @@ from sqlmodel import Session, col, select
 
 from config.production import load_production
 from config.settings import today
-from models.card import CardFace, MailLabel, birth_date_of, s10_waybill, sex_of
+from models.card import CardFace, MailLabel, s10_waybill
 from models.checks.requirements import load_requirements
+from models.id_number import birth_date_of, sex_of
 from models.package import DocumentKind
 from models.status import CaseStatus
 from models.tables import CardIssue, Case, Counter, Delivery, Document, SideEffect, utcnow

@@ -42,6 +42,7 @@ from documents.problems import DocumentProblem
 from documents.text import normalise_ocr_text, parse_date
 from documents.verify import NameVerification, verify_name_readings
 from models.checks.facts import Fact, IdFrontFacts
+from models.id_number import birth_date_of, sex_of
 from models.reasons import ReasonCode
 
 log = logging.getLogger(__name__)
@@ -366,12 +367,8 @@ def resolve_id_number(candidates: Sequence[tuple[str, float]]) -> IdNumberReadin
 
 
 def number_birth_sex(number: str) -> tuple[date | None, str]:
-    """Birth date and sex encoded in a valid number (odd sequence = male)."""
-    try:
-        born: date | None = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        born = None
-    return born, ("男" if int(number[16]) % 2 == 1 else "女")
+    """Birth date and sex encoded in a valid number."""
+    return birth_date_of(number), sex_of(number)
 
 
 def parse_id_front(lines: Sequence[OcrLine], *, id_number_hint: str | None = None) -> IdFrontReading:

@@ -9,10 +9,11 @@ from datetime import date
 
 from rapidfuzz import fuzz
 from stdnum.cn import ric
-from stdnum.exceptions import InvalidComponent, ValidationError
+from stdnum.exceptions import ValidationError
 
 from models.checks.result import CheckOutcome, failed, not_evaluated, passed, unrecognised
 from models.feed_vocabulary import FeedVocabulary
+from models.id_number import birth_date_of
 from models.masking import mask_id_number, mask_name
 from models.reasons import ReasonCode
 from models.records import HukouRecord
@@ -48,9 +49,8 @@ def id_number_problem(number: str, today: date | None = None) -> str | None:
         return "format"
     if compact[17] != ric.calc_check_digit(compact):
         return "checksum"
-    try:
-        birth = ric.get_birth_date(compact)
-    except (InvalidComponent, ValueError):
+    birth = birth_date_of(compact)
+    if birth is None:
         return "birth_date"
     if today is not None and birth > today:
         return "birth_date"
