@@ -143,7 +143,9 @@ def enrol_command(
 def revoke_command(
     reviewer_id: Annotated[str, typer.Argument(help="Reviewer id, e.g. r-wuhou-jitou-1.")],
 ) -> None:
-    """吊销 Revoke a reviewer's secret: from the next submission on, their decisions are refused."""
+    """吊销 Revoke a reviewer's secret and end their review-page sessions: from now on, their
+    decisions and sign-ins are refused."""
+    from services.review_sessions import revoke_sessions
     from services.reviewers import ReviewerSecretsError, revoke, secret_env_name
 
     try:
@@ -151,6 +153,9 @@ def revoke_command(
     except ReviewerSecretsError as exc:
         err_console.print(f"[red]{exc.zh}\n{exc.en}[/red]")
         raise typer.Exit(code=1) from None
+    # Ended even when no secret was enrolled: a session must not outlive the admin's revocation.
+    ended = revoke_sessions(reviewer_id)
+    console.print(f"已结束 {ended} 个审核页面登录 ended {ended} review-page session(s)")
     env_name = secret_env_name(reviewer_id)
     if env_name in os.environ:
         err_console.print(

@@ -21,8 +21,17 @@ from typer.testing import CliRunner
 from config.city import load_city
 from config.settings import get_settings
 from models.review import ReviewChoice, ValidatedDecision
-from models.tables import Case, Notification, Review, ReviewerCodeFailure, ReviewerCodeUse, ReviewLock
+from models.tables import (
+    Case,
+    Notification,
+    Review,
+    ReviewerCodeFailure,
+    ReviewerCodeUse,
+    ReviewLock,
+    ReviewSession,
+)
 from services.intake import submit_folder
+from services.review_sessions import session_of, sign_in
 from services.reviewers import (
     REPO_ROOT,
     ReviewerSecretsError,
@@ -450,8 +459,16 @@ def test_enrol_then_rotate_then_revoke(production: Path, case_id: str, tmp_path:
         case_id=case_id, reviewer_id=REVIEWER, one_time_code=rotated.at(later), at=later
     ).accepted
 
+    # Signed in to the review pages with the rotated secret: revoking ends that session too.
+    later = AT + timedelta(minutes=2, seconds=30)
+    signed_in = sign_in(case_id=case_id, reviewer_id=REVIEWER, one_time_code=rotated.at(later), at=later)
+    assert signed_in.accepted and session_of(signed_in.cookie, at=later) is not None
     revoked = CliRunner().invoke(app, ["revoke", REVIEWER])
     assert revoked.exit_code == 0, revoked.output
+    assert "ended 0 " not in revoked.output and "review-page session(s)" in revoked.output
+    with unit_of_work() as uow:
+        sessions = list(uow.session.exec(select(ReviewSession).where(ReviewSession.reviewer_id == REVIEWER)))
+    assert sessions and all(session.revoked_at is not None for session in sessions)
     later = AT + timedelta(minutes=3)
     refused = authenticate_decision(
         case_id=case_id, reviewer_id=REVIEWER, one_time_code=rotated.at(later), at=later
