@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from factories import make_package
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from models.tables import Case
 from services.intake import submit_folder
@@ -172,3 +173,45 @@ def test_card_numbers_survive_the_manifest_round_trip(tmp_path: Path) -> None:
     rows = [(n, f"RJ{i}", 1, "武侯", "2026-12-07", f"{n}.pdf") for i, n in enumerate(numbers)]
     path = PrintSpool(tmp_path).write_manifest(date(2026, 12, 7), rows)
     assert read_production_manifest(path) == numbers
+
+
+# `rongju correct` reads the files an admin names with the intake's rules.
+def _correct_within(args: list[str], seconds: float, fifo: Path | None = None) -> Result:
+    from cli.main import app
+
+    outcome: list[Result] = []
+    worker = threading.Thread(target=lambda: outcome.append(CliRunner().invoke(app, args)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        if fifo is not None:  # release the blocked open() so the thread ends
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(5)
+        pytest.fail(f"rongju correct did not return within {seconds} s")
+    return outcome[0]
+
+
+def test_correct_refuses_a_fifo_without_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "id_back.jpg"
+    os.mkfifo(fifo)
+    result = _correct_within(["correct", "RJ1", "--doc", f"id_back={fifo}"], 10, fifo)
+    assert result.exit_code == 2
+    assert "不是普通文件" in result.output and "not a regular file" in result.output
+
+
+def test_correct_refuses_links_and_oversized_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.settings import get_settings
+
+    monkeypatch.setenv("RONGJU_MAX_FILE_BYTES", "1000")
+    get_settings.cache_clear()
+    secret = tmp_path / "secret.jpg"
+    secret.write_bytes(b"\xff\xd8" + b"\0" * 100)
+    link = tmp_path / "id_back.jpg"
+    link.symlink_to(secret)
+    big = tmp_path / "id_front.jpg"
+    big.write_bytes(b"\xff\xd8" + b"\0" * 5000)
+    result = _correct_within(["correct", "RJ1", "--doc", f"id_back={link}", "--doc", f"id_front={big}"], 30)
+    assert result.exit_code == 2
+    # Both named at once, each with what is wrong.
+    assert "id_back.jpg" in result.output and "not a regular file" in result.output
+    assert "id_front.jpg" in result.output and "1000 byte limit" in result.output
