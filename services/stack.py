@@ -227,6 +227,8 @@ def child_env(api_url: str, *, own_server: bool = True) -> dict[str, str]:
 
 
 def _healthy(api_url: str) -> bool:
+    # GET /health is the one path Prefect's basic auth lets through (for probes): no credential
+    # needed, and none sent to a server that is perhaps not the one we started.
     try:
         with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=2) as response:
             return bool(response.status == 200)

@@ -7,6 +7,11 @@ the resume modal is `.p-modal__card`, its description is the first `article.mark
 the modal body, a field is the `.schema-form-property` whose `.schema-form-property__label` has the
 field's title, text fields are textareas, a select opens on Space while its
 `button.p-select-button__control` has the focus.
+
+The server demands basic auth (`rongju up` sets PREFECT_SERVER_API_AUTH_STRING), so the UI first
+shows its login page: one password field (placeholder `admin:pass`) that takes the whole
+`user:password` credential, and a Login button; the UI keeps it in the page's localStorage and sends
+it with every API call. `sign_in` does that once per page (each test has its own context).
 """
 
 from __future__ import annotations
@@ -54,6 +59,16 @@ def new_page(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+def sign_in(page: Page, ui_url: str, credential: str) -> None:
+    """Sign in to the Prefect UI with the shared `user:password` credential, as station staff do."""
+    page.goto(f"{ui_url.rstrip('/')}/runs")
+    password = page.locator("input[type=password][placeholder='admin:pass']")
+    password.fill(credential)
+    page.get_by_role("button", name="Login", exact=True).click()
+    # A refused credential leaves the login page in place (with an "Authentication failed." toast).
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 class ResumeForm:

@@ -1,14 +1,18 @@
 """Human review in the real Prefect UI, in a real browser (Debian's chromium driven by Playwright).
 
-A reviewer opens a suspended case's flow run, clicks Resume, reads the masked case summary above
-the form, fills the form and submits; the case moves on. A wrong one-time code is refused by the
+A reviewer signs in to the Prefect UI with the stack's shared credential (an outsider without it
+sees only the login page), opens a suspended case's flow run, clicks Resume, reads the masked case
+summary above the form (with one link to the case's documents on rongju's own signed-in review
+page), fills the form and submits; the case moves on. A wrong one-time code is refused by the
 flow, which asks again with the reason at the top of the new form. Screenshots go to the test's
 output folder, and a copy to /tmp/review-ui-*.png for people to look at.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +21,7 @@ from typing import TypeVar
 from uuid import UUID
 
 import pytest
-from browser import ResumeForm, chromium, new_page
+from browser import ResumeForm, chromium, new_page, sign_in
 from playwright.sync_api import Browser, Page, expect
 from stackfixture import Stack, wait_until
 
@@ -29,6 +33,7 @@ from services.dispatch import start_case_flow
 from services.intake import submit_folder
 from services.processing import read_case_state
 from services.reviewers import current_code
+from services.stack import prefect_connection
 
 pytestmark = pytest.mark.e2e
 
@@ -48,8 +53,10 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, on_stack: Stack) -> Iterator[Page]:
+    """A page signed in to the Prefect UI with the stack's credential."""
     with new_page(browser) as opened:
+        sign_in(opened, on_stack.state.ui_url, on_stack.auth_string)
         yield opened
 
 
@@ -68,13 +75,9 @@ def _submit_until_suspended(stack: Stack, scenario: str) -> tuple[str, str, dict
 
 def _suspended(stack: Stack, flow_run_id: str) -> bool:
     from prefect import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     def read() -> bool:
-        with (
-            temporary_settings(updates={PREFECT_API_URL: stack.state.api_url}),
-            get_client(sync_client=True) as client,
-        ):
+        with prefect_connection(stack.state.api_url), get_client(sync_client=True) as client:
             state = client.read_flow_run(UUID(flow_run_id)).state
         return bool(state and state.is_paused())
 
@@ -99,22 +102,18 @@ def _screenshot(page: Page, folder: Path, name: str) -> Path:
     return path
 
 
-def _check_document_images(form: ResumeForm) -> None:
-    """Every document link opens (authenticated, short-lived URL) and every image is drawn."""
-    links = form.description.locator("a[href*='/documents/']")
-    expect(links.first).to_be_attached()
-    for href in {links.nth(i).get_attribute("href") or "" for i in range(links.count())}:
-        response = form.page.request.get(href)
-        assert response.ok, f"document link answers {response.status}"
-        assert response.headers["content-type"].startswith(("image/", "application/pdf"))
-    images = form.description.locator("img")
-    assert images.count() >= 3, "the ID card sides and the photo are shown as images"
-    for i in range(images.count()):
-        image = images.nth(i)
-        image.scroll_into_view_if_needed()  # the renderer may load images lazily
-        form.page.wait_for_function(
-            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=20_000
-        )
+def _check_documents_link(form: ResumeForm, case_id: str) -> None:
+    """The form carries one link to the case's review page on rongju and no document itself: the
+    documents are behind the reviewer's own sign-in there, not behind the shared Prefect login."""
+    links = form.description.locator("a[href*='/review/']")
+    expect(links).to_have_count(1)
+    href = links.first.get_attribute("href") or ""
+    assert href.endswith(f"/review/{case_id}"), href
+    expect(form.description.locator("img")).to_have_count(0)
+    response = form.page.request.get(href)
+    assert response.ok and response.headers["content-type"].startswith("text/html")
+    page = response.text()
+    assert "One-time code" in page and "<img" not in page  # rongju's sign-in page, no document
 
 
 def _shown(masked: str) -> str:
@@ -137,8 +136,8 @@ def test_reviewer_approves_a_case_in_the_prefect_ui(on_stack: Stack, page: Page,
     assert applicant["phone"] not in text and _shown(mask_phone(applicant["phone"])) in text
     if len(applicant["name"]) >= 3:  # a two-character name may occur as an ordinary word
         assert applicant["name"] not in text
-    _check_document_images(form)
-    form.description.locator("a[href*='/documents/']").last.scroll_into_view_if_needed()
+    _check_documents_link(form, case_id)
+    form.description.locator("a[href*='/review/']").last.scroll_into_view_if_needed()
     _screenshot(page, tmp_path, "description-documents")
 
     reviewer_id = f"r-{station_id}-1"
@@ -180,6 +179,29 @@ def test_a_wrong_one_time_code_is_refused_and_the_form_says_why(
     expect(refusal).to_contain_text("动态验证码错误或已过期")
     expect(form.description).to_contain_text(case_id)
     _screenshot(page, tmp_path, "form-refused")
+
+
+def test_the_prefect_ui_asks_outsiders_to_sign_in(on_stack: Stack, browser: Browser) -> None:
+    """Without the credential the UI shows its login page, not the runs; a wrong one is refused."""
+    with new_page(browser) as outsider:
+        outsider.goto(f"{on_stack.state.ui_url}/runs")
+        expect(outsider).to_have_url(re.compile(r"/login\b"))
+        expect(outsider.locator("input[type=password]")).to_be_visible()
+        outsider.wait_for_load_state("networkidle")  # the page's own first (refused) calls are over
+        outsider.locator("input[type=password]").fill("admin:" + "x" * 43)
+        # The login page checks the credential with GET /api/admin/version.
+        with outsider.expect_response(lambda r: r.url.endswith("/api/admin/version")) as check:
+            outsider.get_by_role("button", name="Login", exact=True).click()
+        assert check.value.status == 401
+        expect(outsider.get_by_text("Authentication failed.").first).to_be_visible()
+        expect(outsider).to_have_url(re.compile(r"/login\b"))
+        # The API behind the page answers nothing without the credential either.
+        assert outsider.request.get(f"{on_stack.state.api_url}/work_pools/rongju").status == 401
+        signed = outsider.request.get(
+            f"{on_stack.state.api_url}/work_pools/rongju",
+            headers={"Authorization": "Basic " + base64.b64encode(on_stack.auth_string.encode()).decode()},
+        )
+        assert signed.status == 200
 
 
 def _status(case_id: str) -> CaseStatus:

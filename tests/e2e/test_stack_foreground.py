@@ -71,6 +71,10 @@ def test_ctrl_c_stops_everything_up_started(tmp_path: Path) -> None:
             os.killpg(up.pid, signal.SIGKILL)
     assert up.returncode == 0, output[-2000:]
     assert "正在停止" in output
+    # The admin is told where the UI credential is, never the credential itself.
+    secret = data_dir / "secrets" / "prefect-auth"
+    assert "secrets/prefect-auth" in output.replace("\n", "")
+    assert secret.read_text(encoding="utf-8").strip().partition(":")[2] not in output
     wait_until("every started process to exit", lambda: not any(_alive(pid) for pid in pids), timeout=60)
     assert not _healthy(api_url)
     assert not state_file.exists()  # nothing left for `rongju down` to find
