@@ -33,12 +33,22 @@ app.add_typer(db_app, name="db")
 
 
 @app.callback()
-def _process_start() -> None:
+def _process_start(ctx: typer.Context) -> None:
     # Almost every command writes personal data (case DB, documents, spool, exports): whatever the
     # admin's shell umask, every file this process creates is owner-only from the start.
-    from storage.permissions import private_umask
+    from storage.db import check_case_db
+    from storage.permissions import ExposedFileError, private_umask
 
     private_umask()
+    if ctx.invoked_subcommand == "down":  # stopping what runs must work whatever the files' state
+        return
+    # get_engine() refuses a case DB others can read; saying so here gives the admin the fix as two
+    # plain lines instead of at the end of a traceback.
+    try:
+        check_case_db(get_settings().database_url)
+    except ExposedFileError as exc:
+        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
 
 
 def _register_subcommands() -> None:

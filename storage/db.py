@@ -63,14 +63,23 @@ def _prepare_sqlite_file(database: Path) -> None:
     """Create the case DB file 0600 in a 0700 folder, or refuse an existing one others can read."""
     ensure_private_dir(database.parent)
     create_private_file(database)
-    for suffix in _SQLITE_COMPANIONS:
-        path = Path(f"{database}{suffix}")
-        require_private(
-            path,
-            what_zh="案件数据库文件",
-            what_en="case database file",
-            fix=f"chmod 600 {database}*",
-        )
+    check_case_db(f"sqlite:///{database}")
+
+
+def check_case_db(url: str) -> None:
+    """Raise ExposedFileError when the SQLite case DB at `url` (if it exists) is readable by others:
+    the check make_engine() makes, for a caller that wants to refuse before doing anything."""
+    if not url.startswith("sqlite"):
+        return
+    database = url.split("///", 1)[-1]
+    if database and database != ":memory:" and not database.startswith("file:"):
+        for suffix in _SQLITE_COMPANIONS:
+            require_private(
+                Path(f"{database}{suffix}"),
+                what_zh="案件数据库文件",
+                what_en="case database file",
+                fix=f"chmod 600 {database}*",
+            )
 
 
 _engines: dict[str, Engine] = {}

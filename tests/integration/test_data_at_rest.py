@@ -215,3 +215,15 @@ def test_correct_refuses_links_and_oversized_files(tmp_path: Path, monkeypatch: 
     # Both named at once, each with what is wrong.
     assert "id_back.jpg" in result.output and "not a regular file" in result.output
     assert "id_front.jpg" in result.output and "1000 byte limit" in result.output
+
+
+def test_cli_refuses_a_readable_case_db_with_the_fix_and_no_traceback(isolated_settings: Path) -> None:
+    from cli.main import app
+
+    assert CliRunner().invoke(app, ["db", "migrate"]).exit_code == 0
+    database = isolated_settings / "rongju.db"
+    database.chmod(0o644)
+    result = CliRunner().invoke(app, ["db", "migrate"])
+    assert result.exit_code == 1
+    assert f"chmod 600 {database}*" in result.output and "Traceback" not in result.output
+    assert result.output.index("其他用户可以读取") < result.output.index("other users can read it")
