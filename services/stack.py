@@ -288,6 +288,8 @@ def start_stack(
         and all(_is_ours(existing, name) is True for name in existing.pids)
     ):
         progress(f"已在运行 already running: {existing.ui_url}")
+        if not os.environ.get("PREFECT_API_URL"):
+            progress(f"Prefect 界面登录凭据见 the Prefect UI login (user:password) is in {auth_file()}")
         return existing
     external = os.environ.get("PREFECT_API_URL")
     api_url = external or f"http://127.0.0.1:{port}/api"
