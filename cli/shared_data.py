@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from models.masking import mask_address, mask_id_number, mask_name
+from storage.permissions import ExposedFileError
 from storage.shared_data import ImportReport, SnapshotError
 
 app = typer.Typer(help="共享数据 The city's shared-data snapshot and its index.", no_args_is_help=True)
@@ -116,6 +117,9 @@ def import_command(
     except SnapshotError as exc:
         err_console.print(f"[red]快照无效 invalid snapshot[/red]: {exc}")
         raise typer.Exit(code=1) from None
+    except ExposedFileError as exc:  # a loosened index: the admin gets the chmod, not a traceback
+        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
     print_report(report)
 
 
@@ -130,6 +134,9 @@ def stats() -> None:
         store = open_snapshot(src, index_dir=default_index_dir())
     except SnapshotError as exc:
         err_console.print(f"[red]快照无效 invalid snapshot[/red]: {exc}")
+        raise typer.Exit(code=1) from None
+    except ExposedFileError as exc:  # a loosened index: the admin gets the chmod, not a traceback
+        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
     print_report(store.report(), state="当前索引 current index")
     others = [p for p in index_files(default_index_dir(), src) if p.resolve() != store.path]
@@ -146,6 +153,9 @@ def lookup(id_number: Annotated[str, typer.Argument(help="公民身份号码 ID 
         data = get_shared_data()
     except SnapshotError as exc:
         err_console.print(f"[red]快照无效 invalid snapshot[/red]: {exc}")
+        raise typer.Exit(code=1) from None
+    except ExposedFileError as exc:  # a loosened index: the admin gets the chmod, not a traceback
+        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
     console.print(f"[bold]{mask_id_number(id_number.strip().upper())}[/bold]")
     hukou = data.hukou(id_number)

@@ -432,6 +432,14 @@ def test_index_others_can_read_is_refused_until_fixed(snapshot_dir: Path) -> Non
         message = str(raised.value)
         assert f"chmod 600 {index}" in message and "rongju shared-data import --force" in message
         assert message.index("共享数据索引") < message.index("shared-data index")
+    # At the command line the admin reads the fix as plain lines, not at the end of a traceback.
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    stats = CliRunner().invoke(app, ["shared-data", "stats"], terminal_width=300)
+    assert stats.exit_code == 1 and not isinstance(stats.exception, ExposedFileError)
+    assert f"chmod 600 {index}" in stats.output
     # The rebuild the message offers writes a private index, which is then served.
     rebuilt = Path(import_snapshot(snapshot_dir, force=True).index_path)
     assert rebuilt.stat().st_mode & 0o077 == 0
