@@ -70,9 +70,9 @@ class StopReport:
 
 
 def run_dir() -> Path:
-    path = get_settings().data_dir.resolve() / "run"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    from storage.permissions import ensure_data_dir, ensure_private_dir
+
+    return ensure_private_dir(ensure_data_dir().resolve() / "run")
 
 
 def state_file() -> Path:

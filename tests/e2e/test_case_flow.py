@@ -25,6 +25,7 @@ from services.intake import submit_folder
 from services.processing import read_case_state
 from services.production import card_of
 from services.review_client import submit_review
+from services.stack import prefect_connection
 from storage.db import unit_of_work
 
 pytestmark = pytest.mark.e2e
@@ -134,9 +135,8 @@ def _resume_by_hand(stack: Stack, flow_run_id: str) -> None:
     from uuid import UUID
 
     from prefect.flow_runs import resume_flow_run
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: stack.state.api_url}):
+    with prefect_connection(stack.state.api_url):
         resume_flow_run(UUID(flow_run_id))
 
 
@@ -144,10 +144,9 @@ def _final(stack: Stack, flow_run_id: str) -> bool:
     from uuid import UUID
 
     from prefect import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with (
-        temporary_settings(updates={PREFECT_API_URL: stack.state.api_url}),
+        prefect_connection(stack.state.api_url),
         get_client(sync_client=True) as c,
     ):
         state = c.read_flow_run(UUID(flow_run_id)).state
@@ -159,10 +158,9 @@ def _task_run_count(stack: Stack, flow_run_id: str) -> int:
 
     from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with (
-        temporary_settings(updates={PREFECT_API_URL: stack.state.api_url}),
+        prefect_connection(stack.state.api_url),
         get_client(sync_client=True) as c,
     ):
         return len(
@@ -176,11 +174,10 @@ def _suspended(stack: Stack, flow_run_id: str | None) -> bool:
     from uuid import UUID
 
     from prefect import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     assert flow_run_id
     with (
-        temporary_settings(updates={PREFECT_API_URL: stack.state.api_url}),
+        prefect_connection(stack.state.api_url),
         get_client(sync_client=True) as c,
     ):
         state = c.read_flow_run(UUID(flow_run_id)).state
@@ -195,7 +192,6 @@ def test_a_late_case_is_escalated_and_its_run_tagged(on_stack: Stack) -> None:
     from uuid import UUID
 
     from prefect import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     case_id = _submit(on_stack, "name_mismatch")
     state = read_case_state(case_id)
@@ -210,7 +206,7 @@ def test_a_late_case_is_escalated_and_its_run_tagged(on_stack: Stack) -> None:
     listed = {json.loads(line)["case_id"]: json.loads(line) for line in done.stdout.splitlines() if line}
     assert listed[case_id]["escalated_now"] is True and listed[case_id]["days_left"] < 0
     with (
-        temporary_settings(updates={PREFECT_API_URL: on_stack.state.api_url}),
+        prefect_connection(on_stack.state.api_url),
         get_client(sync_client=True) as c,
     ):
         assert "overdue" in (c.read_flow_run(UUID(state.flow_run_id or "")).tags or [])

@@ -28,6 +28,7 @@ from services.dispatch import start_case_flow
 from services.intake import submit_folder
 from services.processing import attach_flow_run, read_case_state
 from services.review_client import submit_review
+from services.stack import prefect_connection
 from storage.db import unit_of_work
 from storage.spool import get_mail_room, get_print_spool
 
@@ -42,10 +43,9 @@ def rongju(*args: str) -> subprocess.CompletedProcess[str]:
 
 def run_state(stack: Stack, flow_run_id: str) -> str:
     from prefect import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with (
-        temporary_settings(updates={PREFECT_API_URL: stack.state.api_url}),
+        prefect_connection(stack.state.api_url),
         get_client(sync_client=True) as c,
     ):
         state = c.read_flow_run(UUID(flow_run_id)).state
@@ -55,9 +55,8 @@ def run_state(stack: Stack, flow_run_id: str) -> str:
 def start_with_fault(stack: Stack, case_id: str, boundary: str) -> str:
     """Start the case's flow run with the fault switch set for that run's process only."""
     from prefect.deployments import run_deployment
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: stack.state.api_url}):
+    with prefect_connection(stack.state.api_url):
         run = run_deployment(
             "process-case/process-case",
             parameters={"case_id": case_id},
@@ -190,7 +189,6 @@ def test_a_killed_run_is_listed_and_replayed_without_a_second_card(on_stack: Sta
 
 def test_retry_in_the_prefect_ui_carries_a_killed_run_on(on_stack: Stack) -> None:
     from prefect import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
     from prefect.states import AwaitingRetry
 
     result = submit_folder(on_stack.package("local_hukou"))
@@ -205,7 +203,7 @@ def test_retry_in_the_prefect_ui_carries_a_killed_run_on(on_stack: Stack) -> Non
     # once more, and so does this test.
     for _press in range(3):
         with (
-            temporary_settings(updates={PREFECT_API_URL: on_stack.state.api_url}),
+            prefect_connection(on_stack.state.api_url),
             get_client(sync_client=True) as c,
         ):
             c.set_flow_run_state(UUID(run_id), state=AwaitingRetry(message="Retry from the UI"), force=False)
