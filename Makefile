@@ -9,7 +9,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-osd fonts-wqy-
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_HOME ?= $(CURDIR)/var/prefect-home
 
-.PHONY: setup apt venv demo test lint clean
+.PHONY: setup apt venv demo test check lint clean
 
 setup: apt venv
 
@@ -39,8 +39,16 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy models
 	$(VENV)/bin/pytest -n 2 --dist loadfile -q
+
+# The fast loop for your own changes (about 1.5 min on 2 cores): lint, format, types, unit tests.
+check: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy models
+	$(VENV)/bin/pytest -n 2 -q tests/unit
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -42,6 +42,8 @@ class Region:
 
 # Real county-level codes. Sichuan dominates Chengdu's migrant population, then Chongqing and the
 # neighbouring provinces; a few far-away ones keep the region-code check honest.
+# Data tables below: one entry per line (or a row of names) reads better than the formatter's layout.
+# fmt: off
 REGIONS: tuple[Region, ...] = (
     Region("511302", "四川省", "南充市", "顺庆区", ("中城街道", "北城街道", "潆溪街道", "共兴镇")),
     Region("511321", "四川省", "南充市", "南部县", ("南隆街道", "大桥镇", "定水镇", "升钟镇")),
@@ -135,6 +137,7 @@ MOBILE_PREFIXES: tuple[str, ...] = (
     "157", "158", "159", "166", "173", "177", "180", "181", "182", "183", "185", "186", "187", "188",
     "189", "191", "198", "199",
 )
+# fmt: on
 
 
 @dataclass(frozen=True)

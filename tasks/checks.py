@@ -17,9 +17,7 @@ from tasks.policy import STEP
 def read_documents(case_id: str) -> DocumentsRead:
     """Preprocess every uploaded file and extract its fields (bad files become reason codes)."""
     documents = read_case_documents(case_id)
-    get_run_logger().info(
-        "documents read: %d files, %d problems", documents.files, len(documents.problems)
-    )
+    get_run_logger().info("documents read: %d files, %d problems", documents.files, len(documents.problems))
     return documents
 
 
