@@ -23,12 +23,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
-import os
 import secrets
-import tempfile
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote
@@ -37,6 +34,7 @@ from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.settings import get_settings
+from storage.permissions import create_secret_once
 
 DEFAULT_API_URL = "http://127.0.0.1:8765"
 MIN_SECRET_CHARS = 32
@@ -90,19 +88,8 @@ def _secret_file(path: Path) -> bytes:
         return _read_secret(path)
     except FileNotFoundError:
         pass
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".link-secret-")
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_urlsafe(48) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o600)
-        # link() fails if the name exists: whoever links first wins, everyone reads the winner's secret.
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp_name, path)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    # Whoever writes first wins; every process reads the winner's secret.
+    create_secret_once(path, secrets.token_urlsafe(48) + "\n")
     return _read_secret(path)
 
 

@@ -24,7 +24,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -118,21 +117,11 @@ def auth_file() -> Path:
 
 def ensure_auth_string() -> str:
     """The local server's credential `admin:<random>`, generated once and reused after."""
+    from storage.permissions import create_secret_once
+
     path = auth_file()
-    if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".prefect-auth-")
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as handle:
-                handle.write(f"{AUTH_USER}:{secrets.token_urlsafe(32)}\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp_name, 0o600)
-            # link() fails if the name exists: two `rongju up`s racing both end up with the winner's.
-            with contextlib.suppress(FileExistsError):
-                os.link(tmp_name, path)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
+    # Two `rongju up`s racing both end up with the first one's credential.
+    create_secret_once(path, f"{AUTH_USER}:{secrets.token_urlsafe(32)}\n")
     return _read_auth_string(path)
 
 

@@ -16,9 +16,11 @@ and ID-card images. On a shared machine a 0644 file is readable by every account
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -105,3 +107,25 @@ def ensure_data_dir() -> Path:
         data_dir.chmod(PRIVATE_DIR_MODE)
     _ensured_data_dirs.add(data_dir)
     return data_dir
+
+
+def create_secret_once(path: Path, content: str) -> None:
+    """Write a generated secret to `path` (0600, in a 0700 folder) unless the file exists.
+
+    Written whole to a temporary file, then linked into place: link() fails when the name exists, so
+    of two processes generating at once the first to link wins and both read the winner's secret.
+    """
+    ensure_private_dir(path.parent)
+    if path.exists():
+        return
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, PRIVATE_FILE_MODE)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp_name, path)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
