@@ -14,12 +14,15 @@ Run it with `serve()` (uvicorn) or `uvicorn api.app:create_app --factory`.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
 from api.review_pages import router as review_router
 from config.settings import get_settings
+from services.reviewers import check_reviewer_secrets
 
 health_router = APIRouter(tags=["health"])
 
@@ -30,10 +33,19 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@asynccontextmanager
+async def _refuse_unusable_secrets(_app: FastAPI) -> AsyncIterator[None]:
+    """The review pages check one-time codes: like every process that does, the API does not start
+    when the reviewers' secrets are unusable (a demo secret outside demo mode, a readable file)."""
+    check_reviewer_secrets()
+    yield
+
+
 def create_app() -> FastAPI:
     """The API with every router; /docs, /redoc and /openapi.json only in demo mode."""
     demo = get_settings().demo
     app = FastAPI(
+        lifespan=_refuse_unusable_secrets,
         title="rongju 蓉居",
         description="成都市居住证办理 Chengdu residence-permit case pipeline: review pages (and intake).",
         version="0.1.0",

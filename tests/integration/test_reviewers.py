@@ -633,3 +633,17 @@ def test_the_stack_refuses_to_start_on_demo_secrets_outside_demo_mode(
     _write_secrets(production, {REVIEWER: _demo_secret(REVIEWER)})
     refused = CliRunner().invoke(app, ["up", "--detach"])
     assert refused.exit_code == 1 and "demo secret" in refused.output and started == []
+
+
+def test_the_api_does_not_start_on_demo_secrets_outside_demo_mode(production: Path) -> None:
+    # The review pages check one-time codes (sign-in), so the API is such a process too.
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    _write_secrets(production, {REVIEWER: _demo_secret(REVIEWER)})
+    with pytest.raises(ReviewerSecretsError, match="demo secret"), TestClient(create_app()):
+        pass
+    _write_secrets(production, {REVIEWER: pyotp.random_base32()})
+    with TestClient(create_app()) as client:
+        assert client.get("/healthz").status_code == 200
