@@ -84,12 +84,14 @@ class DocumentKind(_ReadEnum):
         return _KIND_LABELS[self.value][1]
 
 
+# What the applicant, the reviewer and every notice call each kind: the one catalogue of labels.
+# 房屋产权证明 rather than 不动产权证书: an older 房屋所有权证 proves ownership just as well.
 _KIND_LABELS = {
-    "id_front": ("身份证人像面", "ID card (front)"),
-    "id_back": ("身份证国徽面", "ID card (back)"),
-    "photo": ("证件照", "photo"),
-    "lease_contract": ("房屋租赁合同", "lease"),
-    "property_certificate": ("不动产权证书", "property certificate"),
+    "id_front": ("居民身份证人像面", "ID card (front)"),
+    "id_back": ("居民身份证国徽面", "ID card (back)"),
+    "photo": ("证件照", "portrait photo"),
+    "lease_contract": ("房屋租赁合同", "lease contract"),
+    "property_certificate": ("房屋产权证明", "property certificate"),
     "labor_contract": ("劳动合同", "labour contract"),
     "business_license": ("营业执照", "business licence"),
     "lodging_certificate": ("住宿证明", "lodging certificate"),

@@ -10,25 +10,11 @@ from models.checks.result import CheckOutcome, failed, not_evaluated, passed
 from models.package import DocumentKind
 from models.reasons import ReasonCode
 
-# What the applicant calls each document (the correction notice names them).
-DOCUMENT_LABELS: dict[DocumentKind, tuple[str, str]] = {
-    DocumentKind.ID_FRONT: ("居民身份证人像面", "ID card front"),
-    DocumentKind.ID_BACK: ("居民身份证国徽面", "ID card back"),
-    DocumentKind.PHOTO: ("证件照", "portrait photo"),
-    DocumentKind.LEASE_CONTRACT: ("房屋租赁合同", "lease contract"),
-    DocumentKind.PROPERTY_CERTIFICATE: ("房屋产权证明", "property certificate"),
-    DocumentKind.LABOR_CONTRACT: ("劳动合同", "labour contract"),
-    DocumentKind.BUSINESS_LICENSE: ("营业执照", "business licence"),
-    DocumentKind.LODGING_CERTIFICATE: ("住宿证明", "lodging certificate"),
-    DocumentKind.ENROLLMENT_CERTIFICATE: ("在读证明", "enrolment certificate"),
-    DocumentKind.OLD_PERMIT: ("原居住证", "old permit"),
-}
-
 
 def group_label(group: DocumentGroup) -> tuple[str, str]:
     """(zh, en) for a requirement: 劳动合同或营业执照 / labour contract or business licence."""
-    zh = "或".join(DOCUMENT_LABELS[k][0] for k in group.kinds)
-    en = " or ".join(DOCUMENT_LABELS[k][1] for k in group.kinds)
+    zh = "或".join(k.label_zh for k in group.kinds)
+    en = " or ".join(k.label_en for k in group.kinds)
     return zh, en
 
 
@@ -87,8 +73,8 @@ def check_ocr_confidence(
         return failed(
             check,
             ReasonCode.OCR_LOW_CONFIDENCE,
-            detail_zh="、".join(DOCUMENT_LABELS[k][0] for k in kinds),
-            detail_en=", ".join(DOCUMENT_LABELS[k][1] for k in kinds),
+            detail_zh="、".join(k.label_zh for k in kinds),
+            detail_en=", ".join(k.label_en for k in kinds),
             **evidence,
         )
     return passed(check, "材料信息识别清晰。", "Required fields read with sufficient confidence.", **evidence)

@@ -48,7 +48,7 @@ def test_every_missing_document_is_named_at_once() -> None:
     )
     assert outcome.evidence["missing"] == ["id_back", "photo", "labor_contract | business_license"]
     assert "居民身份证国徽面；证件照；劳动合同或营业执照" in outcome.zh
-    assert "ID card back; portrait photo; labour contract or business licence" in outcome.en
+    assert "ID card (back); portrait photo; labour contract or business licence" in outcome.en
 
 
 THRESHOLD = REQ.ocr_min_confidence
