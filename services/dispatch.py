@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from services.processing import attach_flow_run
 from services.stack import DEPLOYMENT, prefect_api_url, prefect_connection
+
+if TYPE_CHECKING:  # Prefect is imported where there is one to talk to: importing it configures logging
+    from prefect.client.orchestration import SyncPrefectClient
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +58,6 @@ def resume_when_paused(flow_run_id: str, run_input: dict[str, object], *, patien
     """Resume a suspended flow run with input. A run that has just recorded its outcome may still be
     on its way to suspending, so wait for it a little before giving up."""
     import time
-    from uuid import UUID
 
     from prefect.exceptions import NotPausedError
     from prefect.flow_runs import resume_flow_run
@@ -73,11 +77,16 @@ def resume_when_paused(flow_run_id: str, run_input: dict[str, object], *, patien
                 time.sleep(1)
 
 
+def add_tags(client: SyncPrefectClient, run_id: UUID, tags: set[str]) -> None:
+    """Add `tags` to a flow run, keeping the tags it has (the one place runs are tagged)."""
+    current = set(client.read_flow_run(run_id).tags or [])
+    if not tags <= current:
+        client.update_flow_run(run_id, tags=sorted(current | tags))
+
+
 def tag_flow_runs(case_ids: list[str], tag: str) -> int:
     """Add `tag` (e.g. "overdue") to the cases' flow runs, so the UI shows and filters them.
     Returns how many runs were tagged; nothing happens without a running Prefect."""
-    from uuid import UUID
-
     from prefect import get_client
 
     from services.processing import read_case_state
@@ -91,9 +100,7 @@ def tag_flow_runs(case_ids: list[str], tag: str) -> int:
             run_id = read_case_state(case_id).flow_run_id
             if run_id is None:
                 continue
-            current = set(client.read_flow_run(UUID(run_id)).tags or [])
-            if tag not in current:
-                client.update_flow_run(UUID(run_id), tags=sorted(current | {tag}))
+            add_tags(client, UUID(run_id), {tag})
             tagged += 1
     return tagged
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from prefect import get_run_logger, task
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
 from models.checks.facts import DocumentFacts
 from services.assessment import Assessment, assess_case
+from services.dispatch import add_tags
 from services.documents import DocumentsRead, read_case_documents
 from services.processing import CaseState, record_assessment
 from tasks.policy import STEP
@@ -53,6 +56,4 @@ def tag_flow_run(state: CaseState) -> None:
     if state.bureau:
         wanted.add(f"bureau:{state.bureau}")
     with get_client(sync_client=True) as client:
-        current = set(client.read_flow_run(run_id).tags or [])
-        if not wanted <= current:
-            client.update_flow_run(run_id, tags=sorted(current | wanted))
+        add_tags(client, UUID(str(run_id)), wanted)
