@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from config.city import Outcome, Policy, ReasonOutcome
 from models.checks.result import CheckOutcome
+from models.policy import Outcome, Policy, ReasonOutcome
 from models.reasons import ReasonCode
 
 

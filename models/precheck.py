@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from config.city import Policy, load_policy
+from config.city import load_policy
 from models.checks import data_checks
 from models.checks.data import ApplicantData
 from models.checks.identity import check_id_number_valid
@@ -23,6 +23,7 @@ from models.checks.study import current_enrollments
 from models.feed_vocabulary import FeedVocabulary
 from models.masking import mask_address, mask_id_number, mask_name
 from models.package import Basis, BusinessType
+from models.policy import Policy
 from models.reasons import ReasonCode
 from models.records import InsuranceMonth
 from models.residence_years import residence_period

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ReasonCode(StrEnum):
@@ -49,3 +52,16 @@ DOCUMENT_STAGE_CODES: frozenset[ReasonCode] = frozenset(
         ReasonCode.OCR_LOW_CONFIDENCE,
     }
 )
+
+
+class ReasonText(BaseModel):
+    """What a reason code says: Chinese for the applicant, English for logs and staff."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    zh: str = Field(min_length=4)
+    en: str = Field(min_length=4)
+
+
+# The reason catalogue: a text for every reason code (config/city.py loads config/reasons.yaml into it).
+ReasonCatalogue = Mapping[ReasonCode, ReasonText]

@@ -23,8 +23,8 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
-from config.city import City, Station
 from models.address import FORMER_UNIT_NAMES, AddressParts, normalise_address, parse_address
+from models.city import City, Station
 
 Flag = Literal[
     "no_district",  # no Chengdu county-level unit or zone could be read or inferred

@@ -41,8 +41,9 @@ from sqlalchemy import Engine, and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from config.city import City, Reviewer, load_city
+from config.city import load_city
 from config.settings import get_settings
+from models.city import City, Reviewer
 from models.review import ONE_TIME_CODE, ReviewChoice, ValidatedDecision, validate_decision
 from models.tables import (
     Case,

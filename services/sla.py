@@ -22,8 +22,9 @@ from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col, select
 
-from config.city import City, load_city, load_policy
+from config.city import load_city, load_policy
 from config.settings import today as clock_today
+from models.city import City
 from models.sla import OPEN_STATUSES, Clock, ClockState, clock_of
 from models.status import CaseStatus
 from models.tables import Case, Notification, utcnow

@@ -12,7 +12,7 @@ from datetime import date
 
 from stdnum.cn import ric
 
-from config.city import Policy, load_policy
+from config.city import load_policy
 from models.checks.data import ApplicantData, SharedDataLookups
 from models.checks.documents import check_ocr_confidence, check_required_documents
 from models.checks.employment import check_employer_business, check_social_insurance, latest_paid_employer
@@ -45,6 +45,7 @@ from models.checks.residence import check_residence_period, check_residence_regi
 from models.checks.result import CheckOutcome
 from models.checks.study import check_enrollment
 from models.package import ApplicationPackage, Basis, BusinessType, DocumentKind
+from models.policy import Policy
 
 __all__ = [
     "ApplicantData",

@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli.overdue import app as overdue_app
-from config.city import CITY_DIR, City, load_city
+from config.city import CITY_DIR, load_city
+from models.city import City
 from models.tables import Case, Notification
 from services.intake import submit_folder
 from services.sla import cases_due, escalate_overdue

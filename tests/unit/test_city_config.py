@@ -13,16 +13,9 @@ import pyotp
 import pytest
 import yaml
 
-from config.city import (
-    CITY_DIR,
-    CONFIG_DIR,
-    City,
-    CityConfigError,
-    Policy,
-    load_city,
-    load_policy,
-    load_reason_catalogue,
-)
+from config.city import CITY_DIR, CONFIG_DIR, CityConfigError, load_city, load_policy, load_reason_catalogue
+from models.city import City
+from models.policy import Policy
 from models.reasons import ReasonCode
 
 CHENGDU_CODES = {

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from config.city import City, load_city
+from config.city import load_city
+from models.city import City
 from models.routing import route_address
 
 WUHOU = "成都市公安局武侯区分局"
