@@ -30,33 +30,13 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
-from pydantic import SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from config.settings import get_settings
+from config.settings import MIN_LINK_SECRET_CHARS, get_settings
 from storage.permissions import create_secret_once
 
-DEFAULT_API_URL = "http://127.0.0.1:8765"
-MIN_SECRET_CHARS = 32
+MIN_SECRET_CHARS = MIN_LINK_SECRET_CHARS
 # Longer than any token we sign; refusing early keeps decoding work bounded.
 MAX_TOKEN_CHARS = 300
 _B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-
-
-class LinkSettings(BaseSettings):
-    """The settings this module needs (to move into config.settings.Settings)."""
-
-    model_config = SettingsConfigDict(env_prefix="RONGJU_", extra="ignore")
-
-    link_secret: SecretStr | None = None
-    api_url: str = DEFAULT_API_URL
-
-    @field_validator("link_secret")
-    @classmethod
-    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < MIN_SECRET_CHARS:
-            raise ValueError(f"RONGJU_LINK_SECRET must be at least {MIN_SECRET_CHARS} characters")
-        return value
 
 
 class SignatureInvalid(Exception):
@@ -65,7 +45,7 @@ class SignatureInvalid(Exception):
 
 def api_base_url() -> str:
     """Where the API is reached by the reviewer's browser (RONGJU_API_URL), without trailing slash."""
-    return LinkSettings().api_url.rstrip("/")
+    return get_settings().api_url.rstrip("/")
 
 
 def review_url(case_id: str) -> str:
@@ -75,7 +55,7 @@ def review_url(case_id: str) -> str:
 
 def link_secret() -> bytes:
     """The signing secret: RONGJU_LINK_SECRET, else the generated one under data_dir/secrets."""
-    configured = LinkSettings().link_secret
+    configured = get_settings().link_secret
     if configured is not None:
         return configured.get_secret_value().encode()
     return _secret_file(get_settings().data_dir.resolve() / "secrets" / "link-secret")

@@ -311,12 +311,12 @@ def start_stack(
         _run([str(BIN / "prefect"), "--no-prompt", "deploy", "--all"], env, "prefect deploy")
         progress("启动工作进程 starting a worker…")
         # Each flow run is a process (OCR included): bound how many run at once on this machine.
-        limit = os.environ.get("RONGJU_WORKER_LIMIT", str(max(2, (os.cpu_count() or 1) * 2)))
+        limit = str(get_settings().worker_limit)
         worker = [str(BIN / "prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process",
                   "--limit", limit]  # fmt: skip
         _spawn("worker", worker, env, state)
         if with_api and (ROOT / "api" / "app.py").exists():
-            api_port = os.environ.get("RONGJU_API_PORT", "8765")
+            api_port = str(get_settings().api_port)
             uvicorn = [str(BIN / "uvicorn"), "api.app:create_app", "--factory", "--host", "127.0.0.1",
                        "--port", api_port]  # fmt: skip
             _spawn("api", uvicorn, env, state)

@@ -30,6 +30,7 @@ PURPOSE = b"rongju.test.v1"
 def test_the_review_form_links_to_the_case_page_only(monkeypatch: pytest.MonkeyPatch) -> None:
     assert review_url("RJ20261127ABCDEF0123") == "http://127.0.0.1:8765/review/RJ20261127ABCDEF0123"
     monkeypatch.setenv("RONGJU_API_URL", "https://rongju.station.example/")
+    get_settings.cache_clear()
     assert review_url("RJ1") == "https://rongju.station.example/review/RJ1"
     assert review_url("a/b?c") == "https://rongju.station.example/review/a%2Fb%3Fc"
 
@@ -84,8 +85,10 @@ def test_tampered_tokens_are_refused() -> None:
 
 def test_a_token_signed_with_another_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RONGJU_LINK_SECRET", "another-deployment-secret-" + "x" * 20)
+    get_settings.cache_clear()
     foreign = sign("c2Vzc2lvbi1pZA", purpose=PURPOSE)
     monkeypatch.delenv("RONGJU_LINK_SECRET")
+    get_settings.cache_clear()
     with pytest.raises(SignatureInvalid):
         unsign(foreign, purpose=PURPOSE)
 
@@ -135,8 +138,10 @@ def test_the_generated_secret_is_private_and_stable(isolated_settings: Path) -> 
 
 def test_a_configured_secret_wins_and_must_be_long(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RONGJU_LINK_SECRET", "s" * 40)
+    get_settings.cache_clear()
     assert link_secret() == b"s" * 40
     monkeypatch.setenv("RONGJU_LINK_SECRET", "short")
+    get_settings.cache_clear()
     with pytest.raises(ValueError, match="at least 32"):
         link_secret()
 
