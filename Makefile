@@ -25,13 +25,17 @@ var/.apt-done: Makefile
 	@touch $@
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml requirements.lock
+$(VENV)/.installed: pyproject.toml requirements.lock requirements-exclude.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install -q --upgrade pip >/dev/null
-	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
-	@# RapidOCR (PP-OCRv4 models inside the wheel) without its opencv-python requirement: the cv2 of
-	@# opencv-python-headless serves it, and the non-headless one would replace it (README, OCR engines).
-	$(VENV)/bin/pip install -q --no-deps rapidocr-onnxruntime==1.4.4
+	@# uv for the one thing pip cannot do: leave out a package a dependency declares. RapidOCR's wheel
+	@# asks for opencv-python, whose cv2 would replace opencv-python-headless's (README, OCR engines).
+	$(VENV)/bin/pip install -q uv==0.13.10
+	$(VENV)/bin/uv pip install -q --python $(VENV)/bin/python -c requirements.lock \
+		--excludes requirements-exclude.txt -e '.[dev]'
+	@$(VENV)/bin/python -c 'import rapidocr_onnxruntime, cv2' || { echo "RapidOCR or cv2 not importable"; exit 1; }
+	@! $(VENV)/bin/uv pip show -q --python $(VENV)/bin/python opencv-python 2>/dev/null || \
+		{ echo "opencv-python installed next to opencv-python-headless"; exit 1; }
 	@touch $@
 
 demo: setup

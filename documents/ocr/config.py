@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from functools import cache
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from documents.ocr.engines import EngineUnavailable, OcrEngine, get_engine
-
-log = logging.getLogger(__name__)
+from documents.ocr.engines import OcrEngine, check_engine, get_engine
 
 OCR_CONFIG = Path(__file__).resolve().parents[2] / "config" / "ocr.yaml"
 
@@ -37,17 +34,22 @@ class OcrSettings(BaseModel):
         return self.engines.get(kind, self.default_engine)
 
     def engine(self, kind: str, field: str | None = None) -> OcrEngine:
-        """The configured engine, or the default one (with a warning) when it is not installed here."""
-        name = self.engine_for(kind, field)
-        try:
-            return get_engine(name)
-        except EngineUnavailable as exc:
-            if name == self.default_engine:
-                raise
-            log.warning(
-                "OCR engine %s unavailable for %s (%s); using %s", name, kind, exc, self.default_engine
-            )
-            return get_engine(self.default_engine)
+        """The configured engine; EngineUnavailable when it cannot run here, never another engine.
+
+        A silent switch to tesseract would read ID cards right a third as often (README, OCR engines)
+        and the cases would look like bad photos, not like a broken install."""
+        return get_engine(self.engine_for(kind, field))
+
+    def engine_names(self) -> set[str]:
+        """Every engine this configuration may call."""
+        names = {self.default_engine, self.orientation_engine, *self.engines.values()}
+        names.update(name for fields in self.field_engines.values() for name in fields.values())
+        return names
+
+    def check_engines(self) -> None:
+        """Refuse to start (EngineUnavailable, Chinese and English) when a configured engine is missing."""
+        for name in sorted(self.engine_names()):
+            check_engine(name)
 
     def orientation(self) -> OcrEngine:
         """The engine that reads the number band for card orientation."""

@@ -2,11 +2,12 @@
 
 `TesseractEngine` (pytesseract + Debian's tesseract, chi_sim + eng) is always available.
 `RapidOcrEngine` (rapidocr-onnxruntime, PP-OCRv4 ONNX models bundled in its wheel, works offline) is
-installed by `make` and reads the ID cards (config/ocr.yaml). Its wheel declares `opencv-python`,
-which would clash with our `opencv-python-headless` (both are the `cv2` module; the non-headless one
-also needs libGL), so the Makefile installs it with `--no-deps` and pyproject lists its real
-dependencies. It is imported lazily; where it is missing `EngineUnavailable` is raised and
-config.OcrSettings falls back to tesseract with a warning.
+a declared dependency and reads every document kind (config/ocr.yaml). Its wheel declares
+`opencv-python`, which would clash with our `opencv-python-headless` (both are the `cv2` module; the
+non-headless one also needs libGL), so `make setup` installs with uv and excludes that one package
+(README, "OCR engines"). It is imported lazily; where a configured engine cannot run,
+`EngineUnavailable` is raised with a message in Chinese and English — at the first use and, through
+`check_engines`, when `rongju up` starts the worker — never a silent switch to another engine.
 
 pytesseract spawns one tesseract process per call (~0.2–1 s, mostly loading chi_sim), so
 `read_crops` stacks all field crops into ONE image with white gaps, runs tesseract once and splits the
@@ -16,6 +17,7 @@ words back to their crops by vertical position.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
 import unicodedata
@@ -375,11 +377,16 @@ class TesseractEngine:
         ]
 
 
-# ----------------------------------------------------------------------------- RapidOCR (optional)
+# ----------------------------------------------------------------------------- RapidOCR
 
 
 _RAPIDOCR_MISSING = (
-    "RapidOCR is not installed: pip install --no-deps rapidocr-onnxruntime==1.4.4 (see the Makefile)"
+    "OCR 引擎 rapidocr 未安装（rapidocr-onnxruntime），无法识别证件，请运行 make setup 安装依赖 / "
+    "the configured OCR engine rapidocr (rapidocr-onnxruntime) is not installed: run `make setup`"
+)
+_TESSERACT_MISSING = (
+    "OCR 引擎 tesseract 未安装，请运行 make setup（Debian 软件包 tesseract-ocr） / "
+    "the OCR engine tesseract is not installed: run `make setup` (tesseract-ocr, tesseract-ocr-chi-sim)"
 )
 
 
@@ -465,10 +472,20 @@ ENGINES: dict[str, type[TesseractEngine] | type[RapidOcrEngine]] = {
 @cache
 def get_engine(name: str = "tesseract") -> OcrEngine:
     """The (shared, lazily created) engine called `name`; EngineUnavailable if it cannot run here."""
+    check_engine(name)
+    return ENGINES[name]()
+
+
+def check_engine(name: str) -> None:
+    """Refuse (EngineUnavailable, Chinese and English) an engine that is unknown or not installed here."""
     try:
         cls = ENGINES[name]
     except KeyError:
-        raise EngineUnavailable(f"unknown OCR engine {name!r}; known: {sorted(ENGINES)}") from None
+        raise EngineUnavailable(
+            f"未知的 OCR 引擎 {name!r}（可用：{'、'.join(sorted(ENGINES))}） / "
+            f"unknown OCR engine {name!r}; known: {sorted(ENGINES)}"
+        ) from None
     if cls is RapidOcrEngine and not RapidOcrEngine.available():
         raise EngineUnavailable(_RAPIDOCR_MISSING)
-    return cls()
+    if cls is TesseractEngine and shutil.which("tesseract") is None:
+        raise EngineUnavailable(_TESSERACT_MISSING)

@@ -3,6 +3,7 @@ OCR lines with the punctuation and spacing real OCR produces."""
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 import numpy as np
@@ -16,7 +17,7 @@ from documents.extract.id_front import (
     resolve_id_number,
     value_regions,
 )
-from documents.ocr.config import OcrSettings
+from documents.ocr.config import OcrSettings, load_ocr_settings
 from documents.ocr.engines import (
     EngineUnavailable,
     OcrLine,
@@ -69,14 +70,36 @@ def test_stacked_crops_split_back_to_their_owners() -> None:
     assert 0.5 < out[1].confidence < 0.9
 
 
-def test_an_engine_that_cannot_run_here_is_refused_and_the_default_reads_instead() -> None:
-    with pytest.raises(EngineUnavailable, match="unknown"):
+def test_an_engine_that_cannot_run_here_is_refused_not_replaced() -> None:
+    with pytest.raises(EngineUnavailable, match=r"未知的 OCR 引擎.*unknown"):
         get_engine("nope")
     s = OcrSettings(default_engine="tesseract", engines={"id_front": "nope"})
-    assert s.engine("id_front").name == "tesseract"
-    # The default itself is not replaced by anything: a machine without it cannot read.
-    with pytest.raises(EngineUnavailable):
-        OcrSettings(default_engine="nope").engine("id_front")
+    with pytest.raises(EngineUnavailable, match="unknown"):
+        s.engine("id_front")
+    with pytest.raises(EngineUnavailable, match="unknown"):
+        s.check_engines()
+    assert s.engine("id_back").name == "tesseract"
+
+
+def test_a_missing_rapidocr_stops_the_first_read_and_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on a machine where the package is absent: its import fails.
+    monkeypatch.setitem(sys.modules, "rapidocr_onnxruntime", None)
+    get_engine.cache_clear()
+    try:
+        s = load_ocr_settings()
+        assert s.engine_for("id_front") == "rapidocr"
+        with pytest.raises(EngineUnavailable, match=r"rapidocr.*未安装.*make setup.*not installed"):
+            s.engine("id_front")
+        with pytest.raises(EngineUnavailable, match="rapidocr"):
+            s.check_engines()
+        # tesseract, the orientation engine, is not what is missing.
+        assert s.orientation().name == "tesseract"
+    finally:
+        get_engine.cache_clear()
+
+
+def test_the_configured_engines_are_installed_here() -> None:
+    load_ocr_settings().check_engines()
 
 
 def test_engine_choice_per_kind_and_field() -> None:
