@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from config.city import load_reason_catalogue
 from documents.problems import DocumentProblem
 from models.checks.facts import DocumentFacts
 from models.checks.result import CheckOutcome, failed, passed
@@ -68,6 +69,7 @@ class DocumentsRead:
     @property
     def outcomes(self) -> list[CheckOutcome]:
         """One check per file: passed, or failed with the file's problem (each problem listed)."""
+        catalogue = load_reason_catalogue()
         outcomes: list[CheckOutcome] = []
         for index, reading in enumerate(self.readings, 1):
             check = f"file_{reading.kind}_{index}"
@@ -84,7 +86,7 @@ class DocumentsRead:
                         detail_en=f"{reading.kind}: {problem.en}",
                         document_kind=reading.kind,
                         **problem.detail,
-                    )
+                    ).worded(catalogue)
                 )
         return outcomes
 
@@ -215,7 +217,7 @@ def _geometry(report: Any) -> dict[str, Any]:
     return {"found_by": report.found_by, "rotation": report.rotation, "skew_deg": round(report.skew_deg, 1)}
 
 
-def _text_document(section: str | None, extract: Callable[..., Any]) -> Extractor:
+def _text_document(section: str, extract: Callable[..., Any]) -> Extractor:
     """An extractor for a page-like document: text-layer lines of a PDF, OCR lines of a scan or photo."""
 
     def run(reading: DocumentReading, bgr: Any, pdf: Any, _declared: Declared | None) -> None:
@@ -226,9 +228,7 @@ def _text_document(section: str | None, extract: Callable[..., Any]) -> Extracto
         lines = lines_from_pdf(pdf, engine) if pdf is not None else lines_from_image(bgr, engine)
         texts, confidences = split_lines(lines)
         result = extract(texts, line_confidences=confidences)
-        facts = getattr(result, "facts", result)
-        if section is not None:
-            reading.section, reading.facts = section, facts
+        reading.section, reading.facts = section, getattr(result, "facts", result)
 
     return run
 
@@ -251,9 +251,8 @@ def _extractors() -> dict[str, Extractor]:
         "business_license": _text_document("business_license", extract_business_license),
         "property_certificate": _text_document("property", extract_property_certificate),
         "enrollment_certificate": _text_document("enrollment", extract_enrollment_certificate),
-        # Read for the reviewer's summary; no check consumes them yet.
-        "lodging_certificate": _text_document(None, extract_lodging_certificate),
-        "old_permit": _text_document(None, extract_old_permit),
+        "lodging_certificate": _text_document("lodging", extract_lodging_certificate),
+        "old_permit": _text_document("old_permit", extract_old_permit),
     }
 
 
@@ -261,7 +260,13 @@ def describe_reading(reading: DocumentReading) -> dict[str, object]:
     """One file's reading for people and scripts: fields masked, with their confidence."""
     from models.masking import mask_address, mask_id_number, mask_name
 
-    maskers = {"name": mask_name, "owner_name": mask_name, "address": mask_address}
+    maskers = {
+        "name": mask_name,
+        "owner_name": mask_name,
+        "resident_name": mask_name,
+        "address": mask_address,
+        "residence_address": mask_address,
+    }
     fields: dict[str, dict[str, object]] = {}
     if reading.facts is not None:
         for name, fact in reading.facts:

@@ -11,8 +11,6 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
-
 from documents.text import (
     DATE_CERTAINTY,
     ID_CERTAINTY,
@@ -24,7 +22,7 @@ from documents.text import (
     find_id_numbers,
     iter_labelled,
 )
-from models.checks.facts import Fact
+from models.checks.facts import Fact, LodgingFacts
 
 _INTRO = re.compile(
     r"(?:兹证明|兹有|^)([\u4e00-\u9fff·]{2,8}?)(?:同志|先生|女士)?(?:（|，|系|身份证|公民身份)"
@@ -34,17 +32,6 @@ _ADDRESS = re.compile(
 )
 _ISSUER_LINE = re.compile(r"^[\u4e00-\u9fff（）]{4,40}(?:公司|大学|学院|学校|医院|中心|集团|厂|店|局|所|部)$")
 ADDRESS_LABELS = ("住宿地址", "宿舍地址", "居住地址", "住址")
-
-
-class LodgingFacts(BaseModel):
-    """What a lodging certificate says (facts.py has no section for it: it is read for review only)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    issuer: Fact[str] | None = None
-    resident_name: Fact[str] | None = None
-    id_number: Fact[str] | None = None
-    address: Fact[str] | None = None
-    since: Fact[date] | None = None
 
 
 def _issuer(doc: DocumentText) -> Fact[str] | None:

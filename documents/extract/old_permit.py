@@ -11,8 +11,6 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
-
 from documents.text import (
     ID_CERTAINTY,
     DocumentText,
@@ -23,7 +21,7 @@ from documents.text import (
     labelled_date,
     labelled_name,
 )
-from models.checks.facts import Fact
+from models.checks.facts import Fact, OldPermitFacts
 
 PERMIT_NO_LABELS = ("居住证号码", "证件号码", "卡号", "证号", "编号")
 NAME_LABELS = ("姓名",)
@@ -32,18 +30,6 @@ AUTHORITY_LABELS = ("签发机关", "发证机关", "机关")
 ISSUED_LABELS = ("签发日期", "发证日期")
 _AUTHORITY = re.compile(r"[\u4e00-\u9fff]{2,20}公安局(?:[\u4e00-\u9fff]{1,12}分局)?")
 _PERMIT_NO = re.compile(r"[0-9OolI ]{10,24}")
-
-
-class OldPermitFacts(BaseModel):
-    """What the applicant's current residence permit says (facts.py has no section for it)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    permit_no: Fact[str] | None = None
-    name: Fact[str] | None = None
-    id_number: Fact[str] | None = None
-    residence_address: Fact[str] | None = None
-    issuing_authority: Fact[str] | None = None
-    issued_on: Fact[date] | None = None
 
 
 def _permit_no(doc: DocumentText, id_number: str | None) -> Fact[str] | None:

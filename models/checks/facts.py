@@ -82,6 +82,27 @@ class BusinessLicenseFacts(_Document):
     name: Fact[str] | None = None
 
 
+class LodgingFacts(_Document):
+    """An employer's or school's 住宿证明: who lodges where, since when."""
+
+    issuer: Fact[str] | None = None
+    resident_name: Fact[str] | None = None
+    id_number: Fact[str] | None = None
+    address: Fact[str] | None = None
+    since: Fact[date] | None = None
+
+
+class OldPermitFacts(_Document):
+    """The applicant's current residence permit (returned for 换领)."""
+
+    permit_no: Fact[str] | None = None
+    name: Fact[str] | None = None
+    id_number: Fact[str] | None = None
+    residence_address: Fact[str] | None = None
+    issuing_authority: Fact[str] | None = None
+    issued_on: Fact[date] | None = None
+
+
 # Which DocumentKind each facts section was read from (for OCR_LOW_CONFIDENCE and its evidence).
 SECTION_KIND: dict[str, DocumentKind] = {
     "id_front": DocumentKind.ID_FRONT,
@@ -91,6 +112,8 @@ SECTION_KIND: dict[str, DocumentKind] = {
     "property": DocumentKind.PROPERTY_CERTIFICATE,
     "enrollment": DocumentKind.ENROLLMENT_CERTIFICATE,
     "business_license": DocumentKind.BUSINESS_LICENSE,
+    "lodging": DocumentKind.LODGING_CERTIFICATE,
+    "old_permit": DocumentKind.OLD_PERMIT,
 }
 
 
@@ -102,6 +125,8 @@ SECTION_MODEL: dict[str, type[_Document]] = {
     "property": PropertyFacts,
     "enrollment": EnrollmentFacts,
     "business_license": BusinessLicenseFacts,
+    "lodging": LodgingFacts,
+    "old_permit": OldPermitFacts,
 }
 
 
@@ -116,6 +141,8 @@ class DocumentFacts(BaseModel):
     property: PropertyFacts | None = None
     enrollment: EnrollmentFacts | None = None
     business_license: BusinessLicenseFacts | None = None
+    lodging: LodgingFacts | None = None
+    old_permit: OldPermitFacts | None = None
 
     def fact(self, section: str, name: str) -> Fact[object] | None:
         """The Fact for section.name, or None when the section or the field was not read."""
