@@ -348,7 +348,14 @@ def demo(
 ) -> None:
     """演示 Sample city → Prefect → every case through the flow; reviewers decide in the Prefect UI."""
     from cli.demo import run_demo
+    from documents.ocr.config import load_ocr_settings
+    from documents.ocr.engines import EngineUnavailable
 
+    try:  # before the sample city and the stack: every case would fail at its first document
+        load_ocr_settings().check_engines()
+    except EngineUnavailable as exc:
+        err_console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
     # Piped output (make, CI logs) would otherwise be cut to 80 columns.
     wide = console if console.is_terminal else Console(width=170)
     run_demo(wide, cases=cases_count, seed=seed, auto_review=auto_review, keep_running=keep_running)
@@ -475,15 +482,19 @@ def up(
     import signal
     import time
 
+    from documents.ocr.config import load_ocr_settings
+    from documents.ocr.engines import EngineUnavailable
     from services.reviewers import ReviewerSecretsError, check_reviewer_secrets
     from services.stack import PrefectAuthError, read_state, start_stack, stop_processes, stop_stack
 
-    # The worker checks one-time codes: refuse to start on demo or readable secrets, not at the
-    # first reviewer's Submit.
+    # The worker's flow runs read documents with the configured OCR engines, and check one-time
+    # codes: refuse to start without an engine or on demo or readable secrets, not at the first
+    # document or the first reviewer's Submit.
     try:
+        load_ocr_settings().check_engines()
         reviewers = check_reviewer_secrets()
-    except ReviewerSecretsError as exc:
-        err_console.print(f"[red]{exc}[/red]")
+    except (EngineUnavailable, ReviewerSecretsError) as exc:
+        err_console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
     if not reviewers:
         err_console.print(

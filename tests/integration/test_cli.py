@@ -70,3 +70,19 @@ def test_unknown_case_and_status_are_clear_errors(db_url: str) -> None:
     assert missing.returncode == 1 and "未找到案件" in missing.stderr
     wrong = _run("cases", "--status", "pending")
     assert wrong.returncode == 2 and "unknown status" in wrong.stderr
+
+
+def test_up_and_demo_refuse_to_start_without_the_configured_ocr_engine(tmp_path: Path) -> None:
+    # As on a machine where RapidOCR is absent: its import fails (the package stays installed here).
+    for command in ("up", "demo"):
+        script = (
+            "import sys; sys.modules['rapidocr_onnxruntime'] = None\n"
+            f"from cli.main import app; app(['{command}'])"
+        )
+        env = {**os.environ, "RONGJU_DATA_DIR": str(tmp_path / "var")}
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "rapidocr" in done.stderr and "未安装" in done.stderr and "make setup" in done.stderr
+        assert not (tmp_path / "var" / "stack").exists() and "Prefect" not in done.stdout
