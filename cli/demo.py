@@ -315,10 +315,10 @@ def _print_outcomes(console: Console, city_dir: Path, submitted: dict[str, str |
                 submission_id, "", "", "—", "—", "[red]不予受理[/red]", "FILE_TYPE_NOT_ALLOWED", planted
             )
             continue
-        outcome = case_outcome(case_id) or {}
+        outcome = case_outcome(case_id)
         view_state = read_case_state(case_id)
         station = city.station(view_state.station_id).name if view_state.station_id else "?"
-        reasons = list(outcome.get("reasons", []))  # type: ignore[call-overload]
+        reasons = outcome.reasons if outcome else []
         found_planted += bool(planted_codes) and set(planted_codes) <= set(reasons)
         statuses[f"{view_state.status.label_zh} {view_state.status.value}"] += 1
         table.add_row(
@@ -326,7 +326,7 @@ def _print_outcomes(console: Console, city_dir: Path, submitted: dict[str, str |
             expected.get(submission_id, {}).get("business_type", ""),
             _masked_applicant(city_dir, submission_id),
             station,
-            _OUTCOME_ZH.get(str(outcome.get("outcome")), "—"),
+            _OUTCOME_ZH.get(str(outcome.outcome if outcome else None), "—"),
             view_state.status.label_zh,
             ", ".join(reasons) or "—",
             planted,

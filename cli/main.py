@@ -6,8 +6,6 @@ Personal data is always masked here.
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.output import console, emit_json, emit_json_lines, err_console, print_table
 from config.settings import get_settings, today
 from models.package import PackageRefused
 from models.status import CaseStatus
@@ -84,14 +83,6 @@ def _register_subcommands() -> None:
 
 _register_subcommands()
 
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _emit_json(record: dict[str, object]) -> None:
-    sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-
 
 def _package_folders(paths: list[Path]) -> list[Path]:
     """Each PATH is a package folder, or a folder of package folders (e.g. a sample city's cases/)."""
@@ -133,7 +124,7 @@ def submit(
                 "problems": [p.as_dict() for p in exc.problems],
             }
             if as_json:
-                _emit_json(record)
+                emit_json(record)
             else:
                 err_console.print(f"[red]不予受理 refused[/red] {folder}")
                 for problem in exc.problems:
@@ -148,7 +139,7 @@ def submit(
                 err_console.print(f"[yellow]{exc}[/yellow]")
                 warned = True
         if as_json:
-            _emit_json({**result.as_dict(), "flow_run_id": flow_run_id})
+            emit_json({**result.as_dict(), "flow_run_id": flow_run_id})
         else:
             note = "" if result.created else "（已存在 already submitted）"
             console.print(
@@ -176,11 +167,11 @@ def _wait_for_cases(case_ids: list[str], *, timeout: int, as_json: bool) -> None
                 still.append(case_id)
                 continue
             if as_json:
-                _emit_json(outcome)
+                emit_json(outcome)
             else:
                 console.print(
-                    f"{outcome['case_id']}: {outcome['status_zh']} {outcome['outcome'] or ''} "
-                    f"{', '.join(outcome['reasons']) or '—'} → {outcome['station_id'] or '?'}"  # type: ignore[arg-type]
+                    f"{outcome.case_id}: {outcome.status_zh} {outcome.outcome or ''} "
+                    f"{', '.join(outcome.reasons) or '—'} → {outcome.station_id or '?'}"
                 )
         pending = still
         if pending:
@@ -202,24 +193,28 @@ def status(
     if view is None:
         err_console.print(f"未找到案件 no such case: {case_id}")
         raise typer.Exit(code=1)
-    data = view.as_dict()
     from services.dispatch import flow_run_ui_url
     from services.production import production_summary
+    from services.queries import ReplayEntry
     from services.replay import replays_of
 
-    data["prefect_ui_url"] = flow_run_ui_url(view.case.flow_run_id)
-    data["card"] = production_summary(view.case.id)
-    data["replays"] = [
-        {"at": r.at.isoformat(), "actor": r.actor, "reason": r.reason, "flow_run_id": r.flow_run_id}
-        for r in replays_of(view.case.id)
-    ]
+    data = view.detail().model_copy(
+        update={
+            "prefect_ui_url": flow_run_ui_url(view.case.flow_run_id),
+            "card": production_summary(view.case.id),
+            "replays": [
+                ReplayEntry(at=r.at.isoformat(), actor=r.actor, reason=r.reason, flow_run_id=r.flow_run_id)
+                for r in replays_of(view.case.id)
+            ],
+        }
+    )
     if as_json:
-        _emit_json(data)
+        emit_json(data)
         return
     console.print(
-        f"[bold]{data['case_id']}[/bold]  ({data['submission_id']})  {data['status_zh']} {data['status']}\n"
-        f"申请人 {view.case.applicant_name}  {view.case.applicant_id_number}  业务 {data['business_type']}"
-        f"  依据 {data['basis'] or '-'}\n居住地址 {data['residence_address']}"
+        f"[bold]{data.case_id}[/bold]  ({data.submission_id})  {data.status_zh} {data.status}\n"
+        f"申请人 {data.applicant.name}  {data.applicant.id_number}  业务 {data.business_type}"
+        f"  依据 {data.basis or '-'}\n居住地址 {data.residence_address}"
     )
     period = view.residence
     if period is not None and period.since is not None:
@@ -228,8 +223,8 @@ def status(
             f"连续居住 residence: {period.years} 年 {period.months} 个月，自 {period.since} 起{restarted} "
             f"({period.years}y {period.months}m since {period.since})"
         )
-    card = data["card"]
-    if isinstance(card, dict):
+    card = data.card
+    if card is not None:
         delivery = {"mail": f"EMS {card['waybill_no']}", "pickup": "自取 pickup"}.get(
             str(card["delivery"]), "-"
         )
@@ -237,12 +232,9 @@ def status(
             f"证件 card {card['card_no']}（签发 {card['issued_on']}）"
             f" 已送制证 spooled={card['spooled']} 已制成 produced={card['produced']}  投递 {delivery}"
         )
-    table = Table("时间 time", "操作人 actor", "状态 status", "原因 reason")
-    for row in data["timeline"]:  # type: ignore[attr-defined]
-        table.add_row(row["at"], row["actor"], f"{row['to_zh']} {row['to']}", row["reason"])
-    for replay in data["replays"]:  # type: ignore[attr-defined]
-        table.add_row(replay["at"], replay["actor"], "重放 replay", replay["reason"])
-    console.print(table)
+    rows = [(t.at, t.actor, f"{t.to_zh} {t.to}", t.reason) for t in data.timeline]
+    rows += [(r.at, r.actor, "重放 replay", r.reason) for r in data.replays]
+    print_table(("时间 time", "操作人 actor", "状态 status", "原因 reason"), rows)
 
 
 @app.command()
@@ -260,29 +252,15 @@ def cases(
         raise typer.Exit(code=2) from None
     rows = list_cases(wanted)
     if as_json:
-        for case in rows:
-            _emit_json(
-                {
-                    "case_id": case.id,
-                    "submission_id": case.submission_id,
-                    "status": case.status,
-                    "status_zh": CaseStatus(case.status).label_zh,
-                    "business_type": case.business_type,
-                    "station_id": case.station_id,
-                }
-            )
+        emit_json_lines(rows)
         return
-    table = Table("case", "submission", "业务 type", "申请人 applicant", "状态 status", "派出所 station")
-    for case in rows:
-        table.add_row(
-            case.id,
-            case.submission_id,
-            case.business_type,
-            case.applicant_name,
-            CaseStatus(case.status).label_zh,
-            case.station_id or "-",
-        )
-    console.print(table)
+    print_table(
+        ("case", "submission", "业务 type", "申请人 applicant", "状态 status", "派出所 station"),
+        [
+            (c.case_id, c.submission_id, c.business_type, c.applicant_name, c.status_zh, c.station_id or "-")
+            for c in rows
+        ],
+    )
     console.print(f"{len(rows)} 件 cases")
 
 
@@ -383,7 +361,7 @@ def extract(
         raise typer.Exit(code=2) from None
     described = describe_reading(read_document(kind, data, sniff_type(data)))
     if as_json:
-        _emit_json(described)
+        emit_json(described)
         return
     table = Table("字段 field", "值 value (masked)", "置信度 confidence")
     for name, fact in described["fields"].items():  # type: ignore[attr-defined]

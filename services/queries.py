@@ -1,10 +1,12 @@
-"""Read-side queries for the CLI and the API: cases and their timelines, masked for display."""
+"""Read-side queries for the CLI and the API: cases and their timelines, masked, as typed views."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, or_
 from sqlmodel import col, select
 
@@ -16,53 +18,149 @@ from storage.db import unit_of_work
 CHINA_TIME = ZoneInfo("Asia/Shanghai")
 
 
+class View(BaseModel):
+    """A read-only, typed view for the CLI and the API: its JSON form is what `--json` prints."""
+
+    model_config = ConfigDict(frozen=True, serialize_by_alias=True, validate_by_name=True)
+
+
+class ApplicantView(View):
+    """The applicant, masked (王** / 5113**********4418 / 138****5678)."""
+
+    name: str
+    id_number: str
+    phone: str
+
+
+class DocumentView(View):
+    """A current document of the case: kind, sniffed type, size and a short content hash."""
+
+    kind: str
+    type: str
+    size: int
+    sha256: str
+
+
+class TimelineEntry(View):
+    """One status change of the audit trail, at China Standard Time."""
+
+    at: str
+    actor: str
+    from_status: str | None = Field(alias="from")
+    to: str
+    to_zh: str
+    reason: str
+
+
+class ReplayEntry(View):
+    """One admin replay of the case."""
+
+    at: str
+    actor: str
+    reason: str
+    flow_run_id: str | None
+
+
+class CaseDetail(View):
+    """One case as `rongju status` shows it: masked personal data, documents, timeline.
+
+    The last three fields come from outside the case query (Prefect's UI address, the card service,
+    the replay audit); the command fills them with `model_copy(update=...)`."""
+
+    case_id: str
+    submission_id: str
+    status: str
+    status_zh: str
+    business_type: str
+    basis: str | None
+    applicant: ApplicantView
+    residence_address: str
+    station_id: str | None
+    bureau: str | None
+    flow_run_id: str | None
+    outcome: str | None
+    # Continuous residence accumulated (registrations + endorsements), when shared data is loaded.
+    residence: dict[str, Any] | None
+    documents: list[DocumentView]
+    timeline: list[TimelineEntry]
+    prefect_ui_url: str | None = None
+    card: dict[str, Any] | None = None
+    replays: list[ReplayEntry] = Field(default_factory=list)
+
+
+class CaseSummary(View):
+    """A line of `rongju cases`; the masked name is for the table only, never in the JSON line."""
+
+    case_id: str
+    submission_id: str
+    status: str
+    status_zh: str
+    business_type: str
+    station_id: str | None
+    applicant_name: str = Field(exclude=True)
+
+
+class CaseOutcome(View):
+    """What automated processing decided, once the case has left it."""
+
+    case_id: str
+    submission_id: str
+    status: str
+    status_zh: str
+    outcome: str | None
+    reasons: list[str]
+    station_id: str | None
+    bureau: str | None
+    flow_run_id: str | None
+
+
 @dataclass(frozen=True)
 class CaseView:
-    """A case as shown to staff and scripts: masked personal data, timeline, documents."""
+    """A case as read from the case DB, with the residence period when asked for; `detail()` is its
+    typed, masked view."""
 
     case: CasePublic
     timeline: list[StatusTransition]
     documents: list[Document]
-    # Continuous residence accumulated (registrations + endorsements), when shared data is loaded.
     residence: ResidencePeriod | None = None
 
-    def as_dict(self) -> dict[str, object]:
+    def detail(self) -> CaseDetail:
         status = CaseStatus(self.case.status)
-        return {
-            "case_id": self.case.id,
-            "submission_id": self.case.submission_id,
-            "status": status.value,
-            "status_zh": status.label_zh,
-            "business_type": self.case.business_type,
-            "basis": self.case.basis,
-            "applicant": {
-                "name": self.case.applicant_name,
-                "id_number": self.case.applicant_id_number,
-                "phone": self.case.applicant_phone,
-            },
-            "residence_address": self.case.residence_address,
-            "station_id": self.case.station_id,
-            "bureau": self.case.bureau,
-            "flow_run_id": self.case.flow_run_id,
-            "outcome": self.case.outcome,
-            "residence": self.residence.as_dict() if self.residence else None,
-            "documents": [
-                {"kind": d.kind, "type": d.sniffed_type, "size": d.size_bytes, "sha256": d.content_hash[:12]}
+        return CaseDetail(
+            case_id=self.case.id,
+            submission_id=self.case.submission_id,
+            status=status.value,
+            status_zh=status.label_zh,
+            business_type=self.case.business_type,
+            basis=self.case.basis,
+            applicant=ApplicantView(
+                name=self.case.applicant_name,
+                id_number=self.case.applicant_id_number,
+                phone=self.case.applicant_phone,
+            ),
+            residence_address=self.case.residence_address,
+            station_id=self.case.station_id,
+            bureau=self.case.bureau,
+            flow_run_id=self.case.flow_run_id,
+            outcome=self.case.outcome,
+            residence=self.residence.as_dict() if self.residence else None,
+            documents=[
+                DocumentView(kind=d.kind, type=d.sniffed_type, size=d.size_bytes, sha256=d.content_hash[:12])
                 for d in self.documents
                 if not d.superseded
             ],
-            "timeline": [
-                {
-                    "at": local_time(t.at),
-                    "actor": t.actor,
-                    "from": t.from_status,
-                    "to": t.to_status,
-                    "to_zh": CaseStatus(t.to_status).label_zh,
-                    "reason": t.reason,
-                }
+            timeline=[
+                TimelineEntry(
+                    at=local_time(t.at),
+                    actor=t.actor,
+                    from_status=t.from_status,
+                    to=t.to_status,
+                    to_zh=CaseStatus(t.to_status).label_zh,
+                    reason=t.reason,
+                )
                 for t in self.timeline
             ],
-        }
+        )
 
 
 def local_time(moment: object) -> str:
@@ -105,16 +203,29 @@ def get_case_view(
     return CaseView(public, timeline, documents, residence)
 
 
-def list_cases(status: CaseStatus | None = None, engine: Engine | None = None) -> list[CasePublic]:
+def list_cases(status: CaseStatus | None = None, engine: Engine | None = None) -> list[CaseSummary]:
     """Cases, oldest first, optionally only those in `status`."""
     with unit_of_work(engine) as uow:
         query = select(Case).order_by(col(Case.submitted_at), col(Case.id))
         if status is not None:
             query = query.where(Case.status == status.value)
-        return [CasePublic.of(case) for case in uow.session.exec(query)]
+        return [_summary(CasePublic.of(case)) for case in uow.session.exec(query)]
 
 
-def case_outcome(case_id: str, engine: Engine | None = None) -> dict[str, object] | None:
+def _summary(case: CasePublic) -> CaseSummary:
+    status = CaseStatus(case.status)
+    return CaseSummary(
+        case_id=case.id,
+        submission_id=case.submission_id,
+        status=status.value,
+        status_zh=status.label_zh,
+        business_type=case.business_type,
+        station_id=case.station_id,
+        applicant_name=case.applicant_name,
+    )
+
+
+def case_outcome(case_id: str, engine: Engine | None = None) -> CaseOutcome | None:
     """The automated outcome of a case once it has left automated processing, else None.
 
     Left = waiting for a reviewer, waiting for the applicant's correction, rejected, or beyond.
@@ -139,14 +250,14 @@ def case_outcome(case_id: str, engine: Engine | None = None) -> dict[str, object
             .where(col(CheckResult.reason_code).is_not(None))
             .order_by(col(CheckResult.id))
         ).all()
-        return {
-            "case_id": case.id,
-            "submission_id": case.submission_id,
-            "status": status.value,
-            "status_zh": status.label_zh,
-            "outcome": case.outcome,
-            "reasons": list(dict.fromkeys(r for r in reasons if r)),
-            "station_id": case.station_id,
-            "bureau": case.bureau,
-            "flow_run_id": case.flow_run_id,
-        }
+        return CaseOutcome(
+            case_id=case.id,
+            submission_id=case.submission_id,
+            status=status.value,
+            status_zh=status.label_zh,
+            outcome=case.outcome,
+            reasons=list(dict.fromkeys(r for r in reasons if r)),
+            station_id=case.station_id,
+            bureau=case.bureau,
+            flow_run_id=case.flow_run_id,
+        )
