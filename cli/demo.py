@@ -248,6 +248,9 @@ def _deliver_automatically(console: Console, case_ids: list[str], timeout: float
 
     from models.tables import Delivery
     from services import production
+    from services.card_issue import card_of
+    from services.card_spool import confirm_cards_produced
+    from services.delivery import confirm_delivered, confirm_picked_up
     from services.dispatch import wake_case_flow
     from storage.db import unit_of_work
 
@@ -260,9 +263,9 @@ def _deliver_automatically(console: Console, case_ids: list[str], timeout: float
             if step is production.NextStep.NOTHING:
                 continue
             moving = True
-            card = production.card_of(case_id)
+            card = card_of(case_id)
             if step is production.NextStep.AWAIT_PRODUCTION and card is not None:
-                if production.confirm_cards_produced([card.card_no]).confirmed:
+                if confirm_cards_produced([card.card_no]).confirmed:
                     steps["produced"] += 1
                 wake_case_flow(case_id, event="card-produced", patience=0)
             elif step is production.NextStep.AWAIT_HANDOVER:
@@ -271,8 +274,8 @@ def _deliver_automatically(console: Console, case_ids: list[str], timeout: float
                 if delivery is None:
                     continue
                 if delivery.method == "mail" and delivery.waybill_no:
-                    steps["delivered"] += len(production.confirm_delivered([delivery.waybill_no]).confirmed)
-                elif delivery.pickup_code and production.confirm_picked_up(case_id, delivery.pickup_code):
+                    steps["delivered"] += len(confirm_delivered([delivery.waybill_no]).confirmed)
+                elif delivery.pickup_code and confirm_picked_up(case_id, delivery.pickup_code):
                     steps["picked up"] += 1
                 wake_case_flow(case_id, event="handed-over", patience=0)
             elif step in (production.NextStep.DISPATCH, production.NextStep.COMPLETE):

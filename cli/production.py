@@ -45,7 +45,8 @@ def card_produced_command(
 ) -> None:
     """制证完成 The card centre confirms cards were made; each case moves on to mailing or pickup."""
     from config.settings import get_settings
-    from services.production import ProductionError, confirm_cards_produced, read_production_manifest
+    from services.card_issue import ProductionError
+    from services.card_spool import confirm_cards_produced, read_production_manifest
 
     numbers = list(card_nos or [])
     processed: list[Path] = []
@@ -76,7 +77,7 @@ def delivered_command(
     waybills: Annotated[list[str], typer.Argument(help="EMS waybill numbers confirmed delivered")],
 ) -> None:
     """已送达 EMS confirms delivery; each case is closed (办结)."""
-    from services.production import confirm_delivered
+    from services.delivery import confirm_delivered
 
     result = confirm_delivered(waybills)
     _report("已送达", "delivered", result.confirmed, result.already, result.unknown)
@@ -87,7 +88,7 @@ def picked_up_command(
     code: Annotated[str, typer.Option("--code", help="The pickup code the applicant shows")],
 ) -> None:
     """已领取 The station confirms the applicant collected the card (checked against the pickup code)."""
-    from services.production import PickupRefused, confirm_picked_up
+    from services.delivery import PickupRefused, confirm_picked_up
 
     try:
         newly = confirm_picked_up(case_id, code)
@@ -171,7 +172,7 @@ def reconcile_command(
     from datetime import timedelta
 
     from services.notifications import send_pending
-    from services.production import reconcile_pending
+    from services.reconcile import reconcile_pending
 
     for row in reconcile_pending(older_than=timedelta(minutes=older_than)):
         console.print(f"{row.case_id}: {row.effect} {row.result}")

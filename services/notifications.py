@@ -28,6 +28,7 @@ from sqlmodel import col, select
 
 from models.masking import mask_phone
 from models.tables import Notification, utcnow
+from services.effects import compare_and_set
 from storage.db import get_engine, unit_of_work
 from storage.sms import SmsSender, get_sms_sender
 
@@ -174,22 +175,22 @@ def _candidates(engine: Engine, case_id: str | None, stale_after: timedelta) -> 
 
 
 def _update_if_unchanged(engine: Engine, row: _Row, values: dict[str, Any]) -> bool:
-    """Update `row` if it is still in the state and at the attempts we know; True when it was."""
-    with unit_of_work(engine) as uow:
-        result = uow.session.exec(  # type: ignore[call-overload]
-            update(Notification)
-            .where(
-                col(Notification.id) == row.id,
-                col(Notification.state) == row.state,
-                col(Notification.attempts) == row.attempts,
-            )
-            .values(**values)
+    """Update `row` if it is still in the state and at the attempts we know; True when it was.
+
+    The same compare-and-set as an effect's claim (services/effects.py). A notice's claim differs in
+    what it compares: `attempts` is its owner token (each claim bumps it, so a sender whose claim
+    was taken over no longer matches), and its lease is `claimed_at` + the caller's `stale_after`.
+    """
+    return compare_and_set(
+        engine,
+        update(Notification)
+        .where(
+            col(Notification.id) == row.id,
+            col(Notification.state) == row.state,
+            col(Notification.attempts) == row.attempts,
         )
-        if result.rowcount != 1:
-            uow.rollback()
-            return False
-        uow.commit()
-        return True
+        .values(**values),
+    )
 
 
 def _claim(engine: Engine, row: _Row) -> _Row | None:

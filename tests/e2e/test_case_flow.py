@@ -19,11 +19,11 @@ from models.reasons import ReasonCode
 from models.review import ReviewChoice
 from models.status import CaseStatus
 from models.tables import CheckResult, Review, StatusTransition
+from services.card_issue import card_of
 from services.correction import CorrectedFile, submit_correction
 from services.dispatch import start_case_flow
 from services.intake import submit_folder
 from services.processing import read_case_state
-from services.production import card_of
 from services.review_client import submit_review
 from services.stack import prefect_connection
 from storage.db import unit_of_work

@@ -23,7 +23,7 @@ from config.settings import get_settings
 from models.review import ReviewChoice
 from models.status import CaseStatus
 from models.tables import Delivery, Notification, Replay
-from services import production
+from services import card_issue
 from services.dispatch import start_case_flow
 from services.intake import submit_folder
 from services.processing import attach_flow_run, read_case_state
@@ -97,7 +97,7 @@ def outside_world() -> dict[str, dict[str, str]]:
 
 
 def spooled_and_waiting(stack: Stack, case_id: str) -> bool:
-    card = production.card_of(case_id)
+    card = card_issue.card_of(case_id)
     run_id = read_case_state(case_id).flow_run_id
     return bool(card and card.spooled and run_id and run_state(stack, run_id) == "PAUSED")
 
@@ -112,7 +112,7 @@ def test_a_card_from_approval_to_done_exactly_once(on_stack: Stack) -> None:
     forced = rongju("replay", case_id, "--force", "--reason", "e2e: two live runs")
     assert forced.returncode == 0, forced.stderr
     wait_until("the card in the spool", lambda: spooled_and_waiting(on_stack, case_id))
-    card = production.card_of(case_id)
+    card = card_issue.card_of(case_id)
     assert card is not None
     assert [p.stem for p in get_print_spool().cards()] == [card.card_no]
 
@@ -179,7 +179,7 @@ def test_a_killed_run_is_listed_and_replayed_without_a_second_card(on_stack: Sta
     replayed = rongju("replay", "--failed", "--reason", "worker killed")
     assert replayed.returncode == 0, replayed.stderr
     wait_until("the card in the spool", lambda: spooled_and_waiting(on_stack, case_id))
-    card = production.card_of(case_id)
+    card = card_issue.card_of(case_id)
     assert card is not None
     assert set(p.stem for p in get_print_spool().cards()) - before == {card.card_no}
     with unit_of_work() as uow:

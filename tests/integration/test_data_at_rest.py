@@ -164,7 +164,7 @@ def test_manifest_cells_that_would_be_formulas_are_neutralised(tmp_path: Path, v
 
 def test_card_numbers_survive_the_manifest_round_trip(tmp_path: Path) -> None:
     from config.production import load_production
-    from services.production import read_production_manifest
+    from services.card_spool import read_production_manifest
     from storage.spool import PrintSpool
 
     production = load_production()

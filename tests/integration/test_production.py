@@ -23,7 +23,7 @@ from models.decision import decide
 from models.routing import route_address
 from models.status import CaseStatus
 from models.tables import CardIssue, Counter, Delivery, Notification, SideEffect
-from services import production
+from services import card_issue, card_spool, delivery, production, reconcile
 from services.assessment import Assessment
 from services.intake import submit_folder
 from services.processing import read_case_state, record_assessment
@@ -68,25 +68,25 @@ def run_to_the_end(case_id: str) -> None:
     for _ in range(12):
         step = production.next_step(case_id)
         if step is production.NextStep.ALLOCATE_CARD:
-            production.allocate_card(case_id, on=DAY)
+            card_issue.allocate_card(case_id, on=DAY)
         elif step is production.NextStep.SPOOL_CARD:
-            production.spool_card(case_id)
+            card_spool.spool_card(case_id)
         elif step is production.NextStep.AWAIT_PRODUCTION:
-            card = production.card_of(case_id)
+            card = card_issue.card_of(case_id)
             assert card is not None
-            production.confirm_cards_produced([card.card_no])
+            card_spool.confirm_cards_produced([card.card_no])
         elif step is production.NextStep.DISPATCH:
-            production.dispatch_card(case_id, on=DAY)
+            delivery.dispatch_card(case_id, on=DAY)
         elif step is production.NextStep.PRINT_LABEL:
-            production.print_mail_label(case_id)
+            delivery.print_mail_label(case_id)
         elif step is production.NextStep.AWAIT_HANDOVER:
-            delivery = rows(Delivery, case_id)[0]
-            if delivery.method == "mail":
-                production.confirm_delivered([delivery.waybill_no])
+            sent = rows(Delivery, case_id)[0]
+            if sent.method == "mail":
+                delivery.confirm_delivered([sent.waybill_no])
             else:
-                production.confirm_picked_up(case_id, delivery.pickup_code)
+                delivery.confirm_picked_up(case_id, sent.pickup_code)
         elif step is production.NextStep.COMPLETE:
-            production.complete_case(case_id)
+            delivery.complete_case(case_id)
         else:
             return
     raise AssertionError("the case did not finish")
@@ -94,8 +94,8 @@ def run_to_the_end(case_id: str) -> None:
 
 def test_card_number_and_face_are_fixed_once(engine: object, tmp_path: Path) -> None:
     case_id = approved_case(tmp_path)
-    first = production.allocate_card(case_id, on=DAY)
-    again = production.allocate_card(case_id, on=DAY)
+    first = card_issue.allocate_card(case_id, on=DAY)
+    again = card_issue.allocate_card(case_id, on=DAY)
     assert first == again
     assert first.card_no == "51010720260000001"  # Wuhou's code, the year, the first of its sequence
     issue = rows(CardIssue, case_id)[0]
@@ -106,13 +106,13 @@ def test_card_number_and_face_are_fixed_once(engine: object, tmp_path: Path) -> 
     # The test ID card is a blank picture: what cannot be read is left empty, never invented.
     assert first.missing_fields == ("ethnicity", "hukou_address")
     # A free first application records no fee.
-    assert [e.kind for e in rows(SideEffect, case_id)] == [production.PRINT_CARD]
+    assert [e.kind for e in rows(SideEffect, case_id)] == [card_issue.PRINT_CARD]
 
 
 def test_a_reissue_records_its_fee_before_production(engine: object, tmp_path: Path) -> None:
     case_id = approved_case(tmp_path, business_type="reissue")
-    production.allocate_card(case_id, on=DAY)
-    fees = [e for e in rows(SideEffect, case_id) if e.kind == production.CARD_FEE]
+    card_issue.allocate_card(case_id, on=DAY)
+    fees = [e for e in rows(SideEffect, case_id) if e.kind == card_issue.CARD_FEE]
     assert len(fees) == 1 and fees[0].payload == {"amount_yuan": 20, "paid": True} and fees[0].state == "done"
 
 
@@ -124,7 +124,7 @@ def test_numbers_run_per_bureau_without_gaps_or_repeats_under_concurrency(
 
     def allocate(case_id: str) -> None:
         try:
-            production.allocate_card(case_id, on=DAY)
+            card_issue.allocate_card(case_id, on=DAY)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -145,15 +145,15 @@ def test_numbers_run_per_bureau_without_gaps_or_repeats_under_concurrency(
 def test_one_spool_entry_per_card_and_a_manifest(engine: object, tmp_path: Path) -> None:
     cases = [approved_case(tmp_path, f"pkg{i}") for i in range(2)]
     for case_id in cases:
-        production.allocate_card(case_id, on=DAY)
-    threads = [threading.Thread(target=production.spool_card, args=(c,)) for c in cases for _ in range(3)]
+        card_issue.allocate_card(case_id, on=DAY)
+    threads = [threading.Thread(target=card_spool.spool_card, args=(c,)) for c in cases for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert production.spool_card(cases[0]) is None  # done before: never handed over twice
+    assert card_spool.spool_card(cases[0]) is None  # done before: never handed over twice
     spool = get_print_spool()
-    numbers = sorted(production.card_of(c).card_no for c in cases)  # type: ignore[union-attr]
+    numbers = sorted(card_issue.card_of(c).card_no for c in cases)  # type: ignore[union-attr]
     assert [p.stem for p in spool.cards()] == numbers
     manifest = spool.manifest_path(DAY).read_text(encoding="utf-8-sig").splitlines()
     assert (
@@ -185,32 +185,28 @@ def test_mail_path_one_waybill_one_label_one_notice_per_status(engine: object, t
 
 def test_pickup_path_checks_the_code(engine: object, tmp_path: Path) -> None:
     case_id = approved_case(tmp_path)
-    card = production.allocate_card(case_id, on=DAY)
-    production.spool_card(case_id)
+    card = card_issue.allocate_card(case_id, on=DAY)
+    card_spool.spool_card(case_id)
     assert production.next_step(case_id) is production.NextStep.AWAIT_PRODUCTION
-    with pytest.raises(production.ProductionError):
-        production.dispatch_card(case_id, on=DAY)  # not before the card centre confirms
-    confirmation = production.confirm_cards_produced([card.card_no, "NO-SUCH-CARD"])
+    with pytest.raises(card_issue.ProductionError):
+        delivery.dispatch_card(case_id, on=DAY)  # not before the card centre confirms
+    confirmation = card_spool.confirm_cards_produced([card.card_no, "NO-SUCH-CARD"])
     assert confirmation.confirmed == [case_id] and confirmation.unknown == ["NO-SUCH-CARD"]
-    assert production.confirm_cards_produced([card.card_no]).already == [case_id]
-    assert production.dispatch_card(case_id, on=DAY) is CaseStatus.AWAITING_PICKUP
-    assert production.dispatch_card(case_id, on=DAY) is CaseStatus.AWAITING_PICKUP  # once
-    delivery = rows(Delivery, case_id)[0]
-    assert (
-        delivery.pickup_code is not None and len(delivery.pickup_code) == 6 and delivery.pickup_code.isdigit()
-    )
+    assert card_spool.confirm_cards_produced([card.card_no]).already == [case_id]
+    assert delivery.dispatch_card(case_id, on=DAY) is CaseStatus.AWAITING_PICKUP
+    assert delivery.dispatch_card(case_id, on=DAY) is CaseStatus.AWAITING_PICKUP  # once
+    sent = rows(Delivery, case_id)[0]
+    assert sent.pickup_code is not None and len(sent.pickup_code) == 6 and sent.pickup_code.isdigit()
     notice = next(n for n in rows(Notification, case_id) if ":awaiting_pickup:" in n.key)
     station = load_city().station("wuhou-yulin")
-    assert (
-        delivery.pickup_code in notice.body and station.address in notice.body and station.name in notice.body
-    )
-    wrong = "000000" if delivery.pickup_code != "000000" else "111111"
-    with pytest.raises(production.PickupRefused):
-        production.confirm_picked_up(case_id, wrong)
+    assert sent.pickup_code in notice.body and station.address in notice.body and station.name in notice.body
+    wrong = "000000" if sent.pickup_code != "000000" else "111111"
+    with pytest.raises(delivery.PickupRefused):
+        delivery.confirm_picked_up(case_id, wrong)
     assert production.next_step(case_id) is production.NextStep.AWAIT_HANDOVER
-    assert production.confirm_picked_up(case_id, delivery.pickup_code) is True
-    assert production.confirm_picked_up(case_id, delivery.pickup_code) is False
-    assert production.complete_case(case_id) is CaseStatus.DONE
+    assert delivery.confirm_picked_up(case_id, sent.pickup_code) is True
+    assert delivery.confirm_picked_up(case_id, sent.pickup_code) is False
+    assert delivery.complete_case(case_id) is CaseStatus.DONE
     assert notice_statuses(case_id) == ["awaiting_pickup", "done", "in_production"]
 
 
@@ -258,7 +254,7 @@ def test_a_process_killed_at_each_boundary_leaves_exactly_one_of_everything(
     run_to_the_end(case_id)  # the replay
 
     assert read_case_state(case_id).status is CaseStatus.DONE
-    card = production.card_of(case_id)
+    card = card_issue.card_of(case_id)
     assert card is not None and len(rows(CardIssue, case_id)) == 1
     assert [p.stem for p in get_print_spool().cards()] == [card.card_no]
     deliveries = rows(Delivery, case_id)
@@ -277,9 +273,9 @@ def test_reconcile_finishes_an_effect_a_dead_process_left_pending(engine: object
     from cli.main import app
 
     case_id = approved_case(tmp_path)
-    production.allocate_card(case_id, on=DAY)
+    card_issue.allocate_card(case_id, on=DAY)
     child = subprocess.run(
-        [sys.executable, "-c", f"from services.production import spool_card; spool_card({case_id!r})"],
+        [sys.executable, "-c", f"from services.card_spool import spool_card; spool_card({case_id!r})"],
         env={**os.environ, "RONGJU_FAULT_KILL_AT": "spool_card:after_write"},
         capture_output=True,
         timeout=300,
@@ -291,11 +287,11 @@ def test_reconcile_finishes_an_effect_a_dead_process_left_pending(engine: object
     [claimed] = rows(SideEffect, case_id)
     assert claimed.state == "writing" and claimed.owner is not None and claimed.lease_until is not None
     fresh = approved_case(tmp_path, "fresh")
-    production.allocate_card(fresh, on=DAY)  # pending and unclaimed since just now: a live run's
-    finished = production.reconcile_pending(older_than=timedelta(hours=1))
+    card_issue.allocate_card(fresh, on=DAY)  # pending and unclaimed since just now: a live run's
+    finished = reconcile.reconcile_pending(older_than=timedelta(hours=1))
     assert [(r.case_id, r.result.startswith("已补做 finished")) for r in finished] == [(case_id, True)]
     assert [e.state for e in rows(SideEffect, fresh)] == ["pending"]  # too fresh: left alone
-    card = production.card_of(case_id)
+    card = card_issue.card_of(case_id)
     assert card is not None and card.spooled
     assert [p.stem for p in get_print_spool().cards()] == [card.card_no]
     assert [e.state for e in rows(SideEffect, case_id)] == ["done"]
@@ -315,8 +311,8 @@ def test_the_card_centre_inbox_and_the_confirmation_commands(engine: object, tmp
         tmp_path,
         delivery=MAIL_DELIVERY,
     )
-    card = production.allocate_card(case_id, on=DAY)
-    production.spool_card(case_id)
+    card = card_issue.allocate_card(case_id, on=DAY)
+    card_spool.spool_card(case_id)
     inbox = get_settings().print_inbox
     assert inbox is not None
     inbox.mkdir(parents=True)
@@ -330,8 +326,8 @@ def test_the_card_centre_inbox_and_the_confirmation_commands(engine: object, tmp
     again = runner.invoke(app, ["card-produced", card.card_no, "NO-SUCH-CARD"])
     assert again.exit_code == 1 and "此前已确认" in again.output and "NO-SUCH-CARD" in again.output
 
-    production.dispatch_card(case_id, on=DAY)
-    production.print_mail_label(case_id)
+    delivery.dispatch_card(case_id, on=DAY)
+    delivery.print_mail_label(case_id)
     waybill = rows(Delivery, case_id)[0].waybill_no
     delivered = runner.invoke(app, ["delivered", waybill.lower()])  # as typed at a counter
     assert delivered.exit_code == 0 and f"{case_id}: 已送达" in delivered.output
@@ -354,7 +350,7 @@ def test_a_run_and_reconcile_racing_on_one_card_write_it_once(
     import storage.spool
 
     case_id = approved_case(tmp_path)
-    card = production.allocate_card(case_id, on=DAY)
+    card = card_issue.allocate_card(case_id, on=DAY)
     # Both have read the effect as pending and rendered the PDF before either claims it.
     barrier = threading.Barrier(2, timeout=60)
     render = printing.card.render_card_pdf
@@ -383,8 +379,8 @@ def test_a_run_and_reconcile_racing_on_one_card_write_it_once(
             errors.append(exc)
 
     threads = [
-        threading.Thread(target=run, args=(lambda: production.spool_card(case_id),)),
-        threading.Thread(target=run, args=(lambda: production.reconcile_pending(older_than=timedelta(0)),)),
+        threading.Thread(target=run, args=(lambda: card_spool.spool_card(case_id),)),
+        threading.Thread(target=run, args=(lambda: reconcile.reconcile_pending(older_than=timedelta(0)),)),
     ]
     for thread in threads:
         thread.start()
