@@ -30,6 +30,8 @@ def precheck_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object")] = False,
 ) -> None:
     """预检 Check an applicant against the shared data before they apply (exit 1 when blocked)."""
+    from config.city import load_policy, load_reason_catalogue
+    from config.requirements import load_requirements
     from models.checks import gather_by_id
     from storage.shared_data import get_shared_data
 
@@ -37,7 +39,16 @@ def precheck_command(
     if business_type is BusinessType.APPLY and basis is None:
         raise typer.BadParameter("申领须指定 --basis / apply needs --basis", param_hint="--basis")
     data = gather_by_id(get_shared_data(), number)
-    result = precheck(number, business_type, basis, data, today())
+    result = precheck(
+        number,
+        business_type,
+        basis,
+        data,
+        today(),
+        policy=load_policy(),
+        requirements=load_requirements(),
+        reasons=load_reason_catalogue(),
+    )
     if as_json:
         sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False) + "\n")
     else:

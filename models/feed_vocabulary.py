@@ -1,4 +1,5 @@
-"""What the shared-data feeds may say in their coded columns, and what it means (config/shared_data.yaml).
+"""What the shared-data feeds may say in their coded columns, and what it means (config/shared_data.yaml,
+loaded by config/shared_data.py).
 
 One place for each fact about the feeds' words and codes: the importer normalises with these
 functions, and the checks read meanings through them, so a word the import accepted as unknown is
@@ -10,21 +11,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
-
-SHARED_DATA_YAML = Path(__file__).resolve().parents[1] / "config" / "shared_data.yaml"
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 # Columns whose values the importer normalises and counts when unknown.
 STATUS_COLUMNS = ("business_registry.status", "permits.status", "school_enrollments.status")
 CODE_COLUMNS = ("hukou.hukou_city_code", "residence_registrations.district_code")
-
-
-class FeedVocabularyError(ValueError):
-    """config/shared_data.yaml is broken; the message names the file and the problem."""
 
 
 def squash(word: str) -> str:
@@ -185,24 +178,3 @@ def vocabulary_from_mapping(
         local_hukou_city_codes=frozenset(str(c) for c in data["local_hukou_city_codes"]),
         local_division_codes=local_division_codes,
     )
-
-
-@cache
-def load_feed_vocabulary(path: Path | None = None) -> FeedVocabulary:
-    """config/shared_data.yaml (or `path`), validated, with the city's division codes; cached."""
-    from config.city import load_city
-
-    source = Path(path) if path is not None else SHARED_DATA_YAML
-    try:
-        with source.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as exc:
-        raise FeedVocabularyError(f"{source}: cannot read: {exc}") from None
-    if not isinstance(data, dict):
-        raise FeedVocabularyError(f"{source}: expected a mapping at the top level")
-    city = load_city()
-    local = frozenset(d.code for d in city.districts) | frozenset(f.code for f in city.former_codes)
-    try:
-        return vocabulary_from_mapping(data, local)
-    except (KeyError, ValueError, ValidationError) as exc:
-        raise FeedVocabularyError(f"{source}: {exc}") from None

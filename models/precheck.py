@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from config.city import load_policy
 from models.checks import data_checks
 from models.checks.data import ApplicantData
 from models.checks.identity import check_id_number_valid
 from models.checks.periods import months_back, shift_month
-from models.checks.requirements import Requirements, load_requirements
+from models.checks.requirements import Requirements
 from models.checks.residence import active_registrations
 from models.checks.result import CheckOutcome
 from models.checks.study import current_enrollments
@@ -24,7 +23,7 @@ from models.feed_vocabulary import FeedVocabulary
 from models.masking import mask_address, mask_id_number, mask_name
 from models.package import Basis, BusinessType
 from models.policy import Policy
-from models.reasons import ReasonCode
+from models.reasons import ReasonCatalogue, ReasonCode
 from models.records import InsuranceMonth
 from models.residence_years import residence_period
 
@@ -140,12 +139,12 @@ def precheck(
     data: ApplicantData,
     today: date,
     *,
-    policy: Policy | None = None,
-    requirements: Requirements | None = None,
+    policy: Policy,
+    requirements: Requirements,
+    reasons: ReasonCatalogue,
 ) -> PrecheckResult:
-    """The conditions that block (or would draw a review on) an application made today."""
-    policy = policy or load_policy()
-    requirements = requirements or load_requirements()
+    """The conditions that block (or would draw a review on) an application made today; the caller
+    loads the policy, the requirements and the reason texts."""
     outcomes = [check_id_number_valid(id_number, None, today)]
     outcomes += data_checks(
         business_type,
@@ -156,6 +155,7 @@ def precheck(
         requirements=requirements,
         policy=policy,
     )
+    outcomes = [outcome.worded(reasons) for outcome in outcomes]
     blockers: list[Condition] = []
     warnings: list[Condition] = []
     for outcome in outcomes:

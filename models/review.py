@@ -4,8 +4,8 @@ The Prefect server checks a submitted review form against its JSON schema only; 
 on the form is skipped by the server and would then fail the flow run when the input is loaded. So
 the form (models/review_form.py) stays a plain schema, and every rule a person can break lives here,
 in `validate_decision`, which the flow runs on the submitted data and turns into "ask again, with the
-error shown". This module is pure: it imports no Prefect and does no I/O (the reason codes' policy
-outcomes come from the cached city configuration).
+error shown". This module is pure: it imports no Prefect and does no I/O (the caller passes the
+policy, which says what each reason code leads to).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from config.city import load_policy
+from models.policy import Policy
 from models.reasons import ReasonCode
 
 # Long enough for a reviewer's note to the file, short enough for a notice and an audit row.
@@ -151,7 +151,7 @@ def _reason_codes(raw: Mapping[str, Any], errors: list[str]) -> tuple[ReasonCode
     return tuple(dict.fromkeys(codes))  # the order the reviewer chose, each code once
 
 
-def validate_decision(raw: Mapping[str, Any]) -> ValidatedDecision | list[str]:
+def validate_decision(raw: Mapping[str, Any], *, policy: Policy) -> ValidatedDecision | list[str]:
     """The submitted review form as a ValidatedDecision, or every broken rule (bilingual, zh / en).
 
     `raw` is the form's data as a mapping (`form.model_dump()` or the JSON a script sent); a missing
@@ -186,7 +186,7 @@ def validate_decision(raw: Mapping[str, Any]) -> ValidatedDecision | list[str]:
             )
         )
     if choice is ReviewChoice.APPROVE and reasons:
-        rejecting = _rejecting_reasons(reasons)
+        rejecting = _rejecting_reasons(reasons, policy)
         if rejecting:
             listed = ", ".join(rejecting)
             errors.append(
@@ -220,7 +220,6 @@ def validate_decision(raw: Mapping[str, Any]) -> ValidatedDecision | list[str]:
     return ValidatedDecision(choice=choice, reviewer_id=reviewer_id, reason_codes=reasons, comment=comment)
 
 
-def _rejecting_reasons(reasons: tuple[ReasonCode, ...]) -> list[str]:
+def _rejecting_reasons(reasons: tuple[ReasonCode, ...], policy: Policy) -> list[str]:
     """The reasons whose policy outcome on their own is a rejection (不予办理)."""
-    policy = load_policy()
     return [code.value for code in reasons if policy.outcome_of(code) == "rejected"]

@@ -14,7 +14,8 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from config.city import load_city, load_policy
+from config.city import load_city, load_policy, load_reason_catalogue
+from config.requirements import load_requirements
 from config.settings import today
 from models.checks import gather_applicant_data, gather_by_id, run_checks
 from models.checks.facts import DocumentFacts
@@ -66,7 +67,11 @@ def assess_case(
     shared = shared or get_shared_data()
     day = on or today()
     data = gather_applicant_data(shared, application, facts)
-    outcomes = [*document_outcomes, *run_checks(application, data, facts, present, None, day)]
+    reasons = load_reason_catalogue()
+    checks = run_checks(
+        application, data, facts, present, load_requirements(), day, policy=load_policy(), reasons=reasons
+    )
+    outcomes = [*(o.worded(reasons) for o in document_outcomes), *checks]
     return Assessment(
         case_id=case_id,
         routing=route_address(application.residence_address, load_city()),

@@ -41,7 +41,7 @@ from sqlalchemy import Engine, and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from config.city import load_city
+from config.city import load_city, load_policy
 from config.settings import get_settings
 from models.city import City, Reviewer
 from models.review import ONE_TIME_CODE, ReviewChoice, ValidatedDecision, validate_decision
@@ -840,7 +840,7 @@ def _judge(session: Session, case: Case, raw: Mapping[str, Any], at: datetime | 
             refusal_zh=auth.refusal_zh,
             refusal_en=auth.refusal_en,
         )
-    validated = validate_decision(raw)
+    validated = validate_decision(raw, policy=load_policy())
     if isinstance(validated, list):
         # The code stays spent (its row is in this session): the form is refused as a whole.
         return ReviewAttempt(

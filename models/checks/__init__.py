@@ -12,7 +12,6 @@ from datetime import date
 
 from stdnum.cn import ric
 
-from config.city import load_policy
 from models.checks.data import ApplicantData, SharedDataLookups
 from models.checks.documents import check_ocr_confidence, check_required_documents
 from models.checks.employment import check_employer_business, check_social_insurance, latest_paid_employer
@@ -40,12 +39,13 @@ from models.checks.permits import (
     check_permit_held,
     permits_meaning,
 )
-from models.checks.requirements import Requirements, load_requirements
+from models.checks.requirements import Requirements
 from models.checks.residence import check_residence_period, check_residence_registered
 from models.checks.result import CheckOutcome
 from models.checks.study import check_enrollment
 from models.package import ApplicationPackage, Basis, BusinessType, DocumentKind
 from models.policy import Policy
+from models.reasons import ReasonCatalogue
 
 __all__ = [
     "ApplicantData",
@@ -56,7 +56,6 @@ __all__ = [
     "data_checks",
     "gather_applicant_data",
     "gather_by_id",
-    "load_requirements",
     "run_checks",
 ]
 
@@ -288,20 +287,20 @@ def run_checks(
     data: ApplicantData,
     facts: DocumentFacts | None,
     documents_present: Iterable[DocumentKind],
-    requirements: Requirements | None,
+    requirements: Requirements,
     today: date,
     *,
-    policy: Policy | None = None,
+    policy: Policy,
+    reasons: ReasonCatalogue,
 ) -> list[CheckOutcome]:
     """Every check relevant to the case's business type and basis: documents first, then eligibility.
 
-    `requirements` None loads config/documents.yaml; `policy` None loads config/city/policy.yaml (its
-    statutory numbers: months of residence and insurance, endorsement window, change deadline, fees).
+    The caller loads what the rules need: `requirements` (config/documents.yaml), `policy` (its
+    statutory numbers: months of residence and insurance, endorsement window, change deadline, fees)
+    and `reasons`, the texts failing outcomes are worded with.
     """
-    requirements = requirements or load_requirements()
-    policy = policy or load_policy()
     present = set(documents_present)
-    return document_checks(application, data, facts, present, requirements, today) + data_checks(
+    outcomes = document_checks(application, data, facts, present, requirements, today) + data_checks(
         application.business_type,
         application.basis,
         data,
@@ -312,3 +311,4 @@ def run_checks(
         requirements=requirements,
         policy=policy,
     )
+    return [outcome.worded(reasons) for outcome in outcomes]

@@ -1,24 +1,15 @@
 """What the checks need: required documents per business type and basis and OCR thresholds
-(config/documents.yaml), with the shared-data feeds' vocabulary (config/shared_data.yaml)."""
+(config/documents.yaml, loaded by config/requirements.py), with the shared-data feeds' vocabulary."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.checks.facts import SECTION_MODEL
-from models.feed_vocabulary import FeedVocabulary, load_feed_vocabulary
+from models.feed_vocabulary import FeedVocabulary
 from models.package import Basis, BusinessType, DocumentKind
-
-DOCUMENTS_YAML = Path(__file__).resolve().parents[2] / "config" / "documents.yaml"
-
-
-class RequirementsError(ValueError):
-    """config/documents.yaml is broken; the message names the file and the problem."""
 
 
 class DocumentGroup(BaseModel):
@@ -89,9 +80,8 @@ class Requirements(BaseModel):
         return self.all_cases + extra
 
 
-def requirements_from_mapping(data: dict[str, Any], feed: FeedVocabulary | None = None) -> Requirements:
-    """Build Requirements from the YAML's mapping (raises ValueError / ValidationError); `feed` None
-    loads config/shared_data.yaml."""
+def requirements_from_mapping(data: dict[str, Any], feed: FeedVocabulary) -> Requirements:
+    """Build Requirements from the YAML's mapping (raises ValueError / ValidationError)."""
     required = dict(data.get("required") or {})
     apply = required.get("apply") or {}
     return Requirements(
@@ -102,22 +92,5 @@ def requirements_from_mapping(data: dict[str, Any], feed: FeedVocabulary | None 
         reissue=tuple(_group(i) for i in required.get("reissue") or ()),
         ocr_min_confidence=data["ocr_min_confidence"],
         ocr_required_fields={k: tuple(v) for k, v in (data.get("ocr_required_fields") or {}).items()},
-        feed=feed if feed is not None else load_feed_vocabulary(),
+        feed=feed,
     )
-
-
-@cache
-def load_requirements(path: Path | None = None) -> Requirements:
-    """config/documents.yaml (or the file at `path`), validated; cached, nothing read at import."""
-    source = Path(path) if path is not None else DOCUMENTS_YAML
-    try:
-        with source.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as exc:
-        raise RequirementsError(f"{source}: cannot read: {exc}") from None
-    if not isinstance(data, dict):
-        raise RequirementsError(f"{source}: expected a mapping at the top level")
-    try:
-        return requirements_from_mapping(data)
-    except (KeyError, ValueError, ValidationError) as exc:
-        raise RequirementsError(f"{source}: {exc}") from None

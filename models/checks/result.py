@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from config.city import load_reason_catalogue
-from models.reasons import ReasonCode
+from models.reasons import ReasonCatalogue, ReasonCode
 
 JsonValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 
@@ -29,6 +28,9 @@ class CheckOutcome:
     zh: str = ""
     en: str = ""
     evaluated: bool = True
+    # The specific item a failing check names (which documents, which month): appended to the text.
+    detail_zh: str = ""
+    detail_en: str = ""
 
     def __post_init__(self) -> None:
         if self.passed and self.reason is not None:
@@ -41,6 +43,16 @@ class CheckOutcome:
     @property
     def failed(self) -> bool:
         return not self.passed
+
+    def worded(self, catalogue: ReasonCatalogue) -> CheckOutcome:
+        """The outcome with its reason's text from the catalogue, the detail appended; an outcome
+        without a reason, or already worded, is returned as it is."""
+        if self.reason is None or self.zh:
+            return self
+        text = catalogue[self.reason]
+        zh = f"{text.zh}（{self.detail_zh}）" if self.detail_zh else text.zh
+        en = f"{text.en} ({self.detail_en})" if self.detail_en else text.en
+        return replace(self, zh=zh, en=en)
 
     def as_dict(self) -> dict[str, JsonValue]:
         """The outcome as a JSON object (for check_result rows, artifacts and --json output)."""
@@ -61,7 +73,7 @@ def passed(check: str, zh: str, en: str, **evidence: Any) -> CheckOutcome:
 
 
 def failed(check: str, reason: ReasonCode, **evidence: Any) -> CheckOutcome:
-    """A failing outcome; its texts come from the reason catalogue (config/reasons.yaml).
+    """A failing outcome; `worded(catalogue)` gives it the reason's text (config/reasons.yaml).
 
     Two keywords are not evidence: `detail_zh` / `detail_en` name the specific item (which documents
     are missing, when a period is reached) and are appended to the catalogue text, so the applicant is
@@ -69,10 +81,9 @@ def failed(check: str, reason: ReasonCode, **evidence: Any) -> CheckOutcome:
     """
     detail_zh = str(evidence.pop("detail_zh", "") or "")
     detail_en = str(evidence.pop("detail_en", "") or "")
-    text = load_reason_catalogue()[reason]
-    zh = f"{text.zh}（{detail_zh}）" if detail_zh else text.zh
-    en = f"{text.en} ({detail_en})" if detail_en else text.en
-    return CheckOutcome(check=check, passed=False, reason=reason, evidence=evidence, zh=zh, en=en)
+    return CheckOutcome(
+        check=check, passed=False, reason=reason, evidence=evidence, detail_zh=detail_zh, detail_en=detail_en
+    )
 
 
 def not_evaluated(check: str, missing: str, **evidence: Any) -> CheckOutcome:

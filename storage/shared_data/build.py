@@ -407,7 +407,7 @@ class _Vocabulary:
     it rewrote and what it did not know (with the rows, for the report)."""
 
     def __init__(self, table: str) -> None:
-        from models.feed_vocabulary import load_feed_vocabulary
+        from config.shared_data import load_feed_vocabulary
 
         self.table = table
         self.feed = load_feed_vocabulary()

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from config.city import load_policy
+from config.city import load_policy, load_reason_catalogue
+from config.requirements import load_requirements
 from models.checks import gather_applicant_data, run_checks
 from models.decision import decide
 from models.package import parse_application
@@ -58,7 +59,16 @@ def test_checks_reproduce_the_planted_reasons(
             continue
         data = gather_applicant_data(shared, application)
         present = {d.kind for d in application.documents}
-        outcomes = run_checks(application, data, None, present, None, TODAY)
+        outcomes = run_checks(
+            application,
+            data,
+            None,
+            present,
+            load_requirements(),
+            TODAY,
+            policy=load_policy(),
+            reasons=load_reason_catalogue(),
+        )
         found = sorted({o.reason.value for o in outcomes if o.reason is not None} & ANSWERED_HERE)
         planted = sorted(set(want["reasons"]) & ANSWERED_HERE)
         seen_codes |= set(planted)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 from check_factories import BASE_DOCS, f, make_facts
 
+from config.city import load_reason_catalogue
+from config.requirements import load_requirements
 from models.checks.documents import check_ocr_confidence, check_required_documents
-from models.checks.requirements import load_requirements
 from models.package import Basis, BusinessType
 from models.package import DocumentKind as K
 from models.reasons import ReasonCode
+
+REASONS = load_reason_catalogue()
 
 REQ = load_requirements()
 
@@ -47,8 +50,8 @@ def test_every_missing_document_is_named_at_once() -> None:
         {K.ID_FRONT}, REQ.required_groups(BusinessType.APPLY, Basis.EMPLOYMENT)
     )
     assert outcome.evidence["missing"] == ["id_back", "photo", "labor_contract | business_license"]
-    assert "居民身份证国徽面；证件照；劳动合同或营业执照" in outcome.zh
-    assert "ID card (back); portrait photo; labour contract or business licence" in outcome.en
+    assert "居民身份证国徽面；证件照；劳动合同或营业执照" in outcome.worded(REASONS).zh
+    assert "ID card (back); portrait photo; labour contract or business licence" in outcome.worded(REASONS).en
 
 
 THRESHOLD = REQ.ocr_min_confidence

@@ -7,9 +7,12 @@ from datetime import date
 import pytest
 from check_factories import TODAY, USCC, business, ins, make_uscc, paid_window
 
+from config.city import load_reason_catalogue
+from config.requirements import load_requirements
 from models.checks.employment import check_employer_business, check_social_insurance, latest_paid_employer
-from models.checks.requirements import load_requirements
 from models.reasons import ReasonCode
+
+REASONS = load_reason_catalogue()
 
 FEED = load_requirements().feed
 WINDOW = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
@@ -47,7 +50,7 @@ def test_social_insurance(rows: list, reason: ReasonCode | None) -> None:
 def test_gap_names_the_months() -> None:
     outcome = check_social_insurance(_rows({m: m != "2026-08" for m in WINDOW}), TODAY)
     assert outcome.evidence["unpaid_months"] == ["2026-08"]
-    assert "2026-08" in outcome.zh
+    assert "2026-08" in outcome.worded(REASONS).zh
 
 
 def test_window_at_year_start() -> None:
@@ -104,7 +107,7 @@ def test_unknown_business_status_is_shown_to_the_reviewer() -> None:
     outcome = check_employer_business(USCC, "labor_contract", business("正常经营中"), FEED)
     assert not outcome.evaluated and outcome.reason is None
     assert outcome.evidence["unrecognised"] == {"business_registry.status": ["正常经营中"]}
-    assert "正常经营中" in outcome.zh
+    assert "正常经营中" in outcome.worded(REASONS).zh
 
 
 def test_unknown_paid_word_never_decides_the_insurance_check() -> None:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from check_factories import ADDRESS, ID, TODAY, enrollment, lease, make_id, prop, reg
 
+from config.requirements import load_requirements
 from models.checks.housing import (
     addresses_match,
     check_address,
@@ -17,7 +18,6 @@ from models.checks.housing import (
     find_lease,
     find_property,
 )
-from models.checks.requirements import load_requirements
 from models.checks.study import check_enrollment
 from models.reasons import ReasonCode
 

@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.cn import ric
 
+from config.city import load_reason_catalogue
+from config.requirements import load_requirements
 from models.checks.identity import (
     check_id_card_validity,
     check_id_number_match,
@@ -18,8 +20,9 @@ from models.checks.identity import (
     check_name_match,
     id_number_problem,
 )
-from models.checks.requirements import load_requirements
 from models.reasons import ReasonCode
+
+REASONS = load_reason_catalogue()
 
 CHENGDU_REGIONS = ["510104", "510107", "510108", "510112", "510121", "510181", "510185", "510124", "512081"]
 
@@ -151,7 +154,7 @@ def test_local_hukou(rows: list, id_number: str, passed: bool) -> None:
     assert outcome.passed is passed
     if not passed:
         assert outcome.reason is ReasonCode.LOCAL_HUKOU
-        assert outcome.zh.startswith("您的户口已在成都市")
+        assert outcome.worded(REASONS).zh.startswith("您的户口已在成都市")
 
 
 @pytest.mark.parametrize("code", ["5199", "51", "chengdu", "5101-00", "999999", ""])

@@ -7,6 +7,8 @@ from datetime import date, timedelta
 import pytest
 from check_factories import TODAY, permit
 
+from config.city import load_reason_catalogue
+from config.requirements import load_requirements
 from models.checks.permits import (
     check_card_fee,
     check_endorsement_window,
@@ -14,8 +16,9 @@ from models.checks.permits import (
     check_permit_held,
     endorsement_due,
 )
-from models.checks.requirements import load_requirements
 from models.reasons import ReasonCode
+
+REASONS = load_reason_catalogue()
 
 FEED = load_requirements().feed
 
@@ -93,13 +96,13 @@ def test_late_endorsement_restarts_the_residence_count() -> None:
     outcome = check_endorsement_window(permit(issued_on=ISSUED), date(2027, 2, 1), window_days=30)
     assert outcome.evidence["residence_count_restarts"] is True
     assert outcome.evidence["days_late"] == 36
-    assert "重新计算" in outcome.zh
+    assert "重新计算" in outcome.worded(REASONS).zh
 
 
 def test_early_says_when_the_window_opens() -> None:
     outcome = check_endorsement_window(permit(issued_on=ISSUED), date(2026, 10, 1), window_days=30)
     assert outcome.evidence["days_early"] == 57
-    assert "2026-11-27" in outcome.zh
+    assert "2026-11-27" in outcome.worded(REASONS).zh
 
 
 @pytest.mark.parametrize(

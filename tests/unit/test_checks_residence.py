@@ -7,9 +7,12 @@ from datetime import date
 import pytest
 from check_factories import ADDRESS, TODAY, reg
 
+from config.city import load_reason_catalogue
 from models.checks.periods import add_months, months_back
 from models.checks.residence import check_residence_period, check_residence_registered, continuous_since
 from models.reasons import ReasonCode
+
+REASONS = load_reason_catalogue()
 
 
 @pytest.mark.parametrize(
@@ -59,7 +62,7 @@ def test_residence_period_boundaries(registered_on: date, today: date, reason: R
 def test_under_six_months_says_when() -> None:
     outcome = check_residence_period([reg(date(2026, 9, 10))], TODAY)
     assert outcome.reason is ReasonCode.RESIDENCE_UNDER_6_MONTHS
-    assert "2027-03-10" in outcome.zh and "2027-03-10" in outcome.en
+    assert "2027-03-10" in outcome.worded(REASONS).zh and "2027-03-10" in outcome.worded(REASONS).en
 
 
 @pytest.mark.parametrize(

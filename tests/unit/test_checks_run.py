@@ -27,9 +27,9 @@ from check_factories import (
     reg,
 )
 
-from config.city import load_policy
+from config.city import load_policy, load_reason_catalogue
+from config.requirements import load_requirements
 from models.checks import SharedDataLookups, gather_applicant_data, run_checks
-from models.checks.requirements import load_requirements
 from models.decision import decide
 from models.package import DocumentKind as K
 from models.reasons import ReasonCode
@@ -46,6 +46,7 @@ from models.records import (
 
 REQ = load_requirements()
 POLICY = load_policy()
+REASONS = load_reason_catalogue()
 
 
 @dataclass
@@ -134,7 +135,9 @@ LEASE_DOCS = BASE_DOCS | {K.LEASE_CONTRACT}
 
 
 def test_clean_residence_case_is_auto_approved() -> None:
-    outcomes = run_checks(make_app(), make_data(), make_facts(), LEASE_DOCS, REQ, TODAY, policy=POLICY)
+    outcomes = run_checks(
+        make_app(), make_data(), make_facts(), LEASE_DOCS, REQ, TODAY, policy=POLICY, reasons=REASONS
+    )
     assert _reasons(outcomes) == set()
     assert all(o.evaluated for o in outcomes), [o.check for o in outcomes if not o.evaluated]
     assert decide(outcomes, POLICY).outcome == "auto_approved"
@@ -155,7 +158,9 @@ def test_clean_residence_case_is_auto_approved() -> None:
 
 
 def test_without_facts_nothing_is_approved_blind() -> None:
-    outcomes = run_checks(make_app(), make_data(), None, LEASE_DOCS, REQ, TODAY, policy=POLICY)
+    outcomes = run_checks(
+        make_app(), make_data(), None, LEASE_DOCS, REQ, TODAY, policy=POLICY, reasons=REASONS
+    )
     decision = decide(outcomes, POLICY)
     assert decision.reasons == ()
     assert decision.outcome == "needs_review"
@@ -257,7 +262,9 @@ def test_without_facts_nothing_is_approved_blind() -> None:
     ],
 )
 def test_reasons_per_case(app, data, facts, docs, expected: set[ReasonCode]) -> None:
-    assert _reasons(run_checks(app, data, facts, docs, REQ, TODAY, policy=POLICY)) == expected
+    assert (
+        _reasons(run_checks(app, data, facts, docs, REQ, TODAY, policy=POLICY, reasons=REASONS)) == expected
+    )
 
 
 def test_change_case_with_registered_move_passes_and_notes_the_fee_free_change() -> None:
@@ -269,7 +276,14 @@ def test_change_case_with_registered_move_passes_and_notes_the_fee_free_change()
     )
     facts = make_facts(lease={"address": f(new)})
     outcomes = run_checks(
-        make_app(business_type="change", residence_address=new), data, facts, LEASE_DOCS, REQ, TODAY
+        make_app(business_type="change", residence_address=new),
+        data,
+        facts,
+        LEASE_DOCS,
+        REQ,
+        TODAY,
+        policy=POLICY,
+        reasons=REASONS,
     )
     assert _reasons(outcomes) == set()
     change = next(o for o in outcomes if o.check == "change_registration")
@@ -285,6 +299,7 @@ def test_reissue_of_a_damaged_card_charges_the_replacement_fee() -> None:
         REQ,
         TODAY,
         policy=POLICY,
+        reasons=REASONS,
     )
     fee = next(o for o in outcomes if o.check == "card_fee")
     assert fee.evidence == {"kind": "换领", "fee_yuan": POLICY.replace_fee_yuan, "permit_held": True}
@@ -294,7 +309,9 @@ def test_no_personal_data_in_any_evidence() -> None:
     app = make_app(basis="employment")
     data = make_data(insurance=(ins("2026-10"),))
     facts = make_facts(id_front={"name": f("王晓明")})
-    outcomes = run_checks(app, data, facts, BASE_DOCS | {K.LABOR_CONTRACT}, REQ, TODAY, policy=POLICY)
+    outcomes = run_checks(
+        app, data, facts, BASE_DOCS | {K.LABOR_CONTRACT}, REQ, TODAY, policy=POLICY, reasons=REASONS
+    )
     dumped = str([o.as_dict() for o in outcomes])
     for secret in (ID, "王小明", "王晓明", ADDRESS, "501"):
         assert secret not in dumped

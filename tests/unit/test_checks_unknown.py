@@ -29,15 +29,16 @@ from check_factories import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.city import load_policy
+from config.city import load_policy, load_reason_catalogue
+from config.requirements import load_requirements
 from models.checks import run_checks
-from models.checks.requirements import load_requirements
 from models.decision import decide
 from models.package import DocumentKind as K
 from models.records import InsuranceMonth
 
 REQ = load_requirements()
 POLICY = load_policy()
+REASONS = load_reason_catalogue()
 FEED = REQ.feed
 
 # name -> (application overrides, data overrides, documents uploaded)
@@ -66,7 +67,14 @@ def _outcome(case: str, data_overrides: dict[str, Any] | None = None, facts: Any
     app = make_app(**app_overrides)
     data = make_data(**(base_data | (data_overrides or {})))
     outcomes = run_checks(
-        app, data, facts if facts is not None else make_facts(), docs, REQ, TODAY, policy=POLICY
+        app,
+        data,
+        facts if facts is not None else make_facts(),
+        docs,
+        REQ,
+        TODAY,
+        policy=POLICY,
+        reasons=REASONS,
     )
     return decide(outcomes, POLICY), outcomes
 

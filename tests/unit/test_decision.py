@@ -6,17 +6,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config.city import load_policy
+from config.city import load_policy, load_reason_catalogue
 from models.checks.result import CheckOutcome, failed, not_evaluated, passed
 from models.decision import decide
 from models.reasons import ReasonCode
 
 POLICY = load_policy()
+REASONS = load_reason_catalogue()
 OK = passed("ok", "通过。", "Passed.")
 
 
 def fail(reason: ReasonCode, check: str | None = None) -> CheckOutcome:
-    return failed(check or reason.value.lower(), reason)
+    return failed(check or reason.value.lower(), reason).worded(REASONS)
 
 
 @given(st.lists(st.sampled_from(list(ReasonCode)), max_size=8), st.integers(min_value=0, max_value=3))

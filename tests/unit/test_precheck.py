@@ -9,17 +9,24 @@ import pytest
 from check_factories import ID, TODAY, business, hukou, ins, make_data, paid_window, permit, reg
 from typer.testing import CliRunner
 
-from config.city import load_policy
+from config.city import load_policy, load_reason_catalogue
+from config.requirements import load_requirements
 from models.package import Basis, BusinessType
-from models.precheck import insurance_met_on, precheck
+from models.precheck import PrecheckResult, insurance_met_on, precheck
 from models.reasons import ReasonCode
 from models.residence_years import full_months_between, residence_period
 
 POLICY = load_policy()
 
 
+def run_precheck(*args: object) -> PrecheckResult:
+    """The pre-check with the packaged policy, requirements and reason texts."""
+    rules = {"policy": POLICY, "requirements": load_requirements(), "reasons": load_reason_catalogue()}
+    return precheck(*args, **rules)  # type: ignore[arg-type]
+
+
 def test_clean_applicant_can_submit_with_masked_prefill() -> None:
-    result = precheck(ID, BusinessType.APPLY, Basis.EMPLOYMENT, make_data(), TODAY, policy=POLICY)
+    result = run_precheck(ID, BusinessType.APPLY, Basis.EMPLOYMENT, make_data(), TODAY)
     assert result.can_submit and result.blockers == () and result.ready_on == TODAY
     assert result.prefill["employer_name"] == business().name
     assert result.prefill["registered_address"].endswith("****")
@@ -33,7 +40,7 @@ def test_blockers_say_when_they_will_be_met() -> None:
         registrations=(reg(date(2026, 7, 15)),),
         insurance=tuple(ins(m) for m in ["2026-08", "2026-09", "2026-10"]),
     )
-    result = precheck(ID, BusinessType.APPLY, Basis.EMPLOYMENT, data, TODAY, policy=POLICY)
+    result = run_precheck(ID, BusinessType.APPLY, Basis.EMPLOYMENT, data, TODAY)
     assert not result.can_submit
     blockers = {b.reason: b.met_on for b in result.blockers}
     assert blockers == {ReasonCode.RESIDENCE_UNDER_6_MONTHS: date(2027, 1, 15)}
@@ -44,14 +51,14 @@ def test_blockers_say_when_they_will_be_met() -> None:
 
 
 def test_local_hukou_has_no_date() -> None:
-    result = precheck(ID, BusinessType.APPLY, Basis.RESIDENCE, make_data(hukou=(hukou("5101"),)), TODAY)
+    result = run_precheck(ID, BusinessType.APPLY, Basis.RESIDENCE, make_data(hukou=(hukou("5101"),)), TODAY)
     assert [b.reason for b in result.blockers] == [ReasonCode.LOCAL_HUKOU]
     assert result.ready_on is None
 
 
 def test_early_endorsement_opens_on_a_date() -> None:
     data = make_data(permits=(permit(issued_on=date(2026, 3, 1)),))
-    result = precheck(ID, BusinessType.ENDORSE, None, data, TODAY, policy=POLICY)
+    result = run_precheck(ID, BusinessType.ENDORSE, None, data, TODAY)
     # ENDORSEMENT_WINDOW is a review reason under the policy; the window date is still given.
     assert [(w.reason, w.met_on) for w in result.warnings] == [
         (ReasonCode.ENDORSEMENT_WINDOW, date(2027, 1, 30))
@@ -60,7 +67,7 @@ def test_early_endorsement_opens_on_a_date() -> None:
 
 def test_invalid_id_number_blocks() -> None:
     bad = ID[:-1] + ("1" if ID[-1] != "1" else "2")
-    result = precheck(bad, BusinessType.APPLY, Basis.STUDY, make_data(), TODAY)
+    result = run_precheck(bad, BusinessType.APPLY, Basis.STUDY, make_data(), TODAY)
     assert ReasonCode.ID_NUMBER_INVALID in {b.reason for b in result.blockers}
 
 

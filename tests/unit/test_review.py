@@ -10,8 +10,11 @@ import pytest
 from prefect._internal.pydantic.v2_schema import create_v2_schema
 from prefect.utilities.schema_tools import validate
 
+from config.city import load_policy
 from models.reasons import ReasonCode
 from models.review import COMMENT_MAX_CHARS, ReviewChoice, ValidatedDecision, validate_decision
+
+POLICY = load_policy()
 
 
 def form(**overrides: Any) -> dict[str, Any]:
@@ -28,7 +31,7 @@ def form(**overrides: Any) -> dict[str, Any]:
 
 
 def test_a_valid_approval() -> None:
-    assert validate_decision(form()) == ValidatedDecision(
+    assert validate_decision(form(), policy=POLICY) == ValidatedDecision(
         choice=ReviewChoice.APPROVE, reviewer_id="r-wuhou-jitou-1", reason_codes=(), comment=""
     )
 
@@ -46,7 +49,7 @@ def test_a_valid_approval() -> None:
     ],
 )
 def test_every_spelling_of_a_choice_is_accepted(overrides: dict[str, Any], expected: ReviewChoice) -> None:
-    result = validate_decision(form(**overrides))
+    result = validate_decision(form(**overrides), policy=POLICY)
     assert isinstance(result, ValidatedDecision)
     assert result.choice is expected
 
@@ -76,7 +79,7 @@ def test_every_spelling_of_a_choice_is_accepted(overrides: dict[str, Any], expec
     ],
 )
 def test_a_broken_rule_is_a_bilingual_error(overrides: dict[str, Any], fragment: str) -> None:
-    result = validate_decision(form(**overrides))
+    result = validate_decision(form(**overrides), policy=POLICY)
     assert isinstance(result, list), result
     assert any(fragment in error for error in result), result
     # Every error says it in Chinese first, then in English.
@@ -87,19 +90,23 @@ def test_a_broken_rule_is_a_bilingual_error(overrides: dict[str, Any], fragment:
 
 
 def test_an_empty_form_lists_every_missing_field_at_once() -> None:
-    errors = validate_decision({})
+    errors = validate_decision({}, policy=POLICY)
     assert isinstance(errors, list)
     assert len(errors) == 3  # reviewer id, code, decision
 
 
 def test_an_approval_may_name_reasons_it_reviewed_and_cleared() -> None:
-    result = validate_decision(form(reason_codes=["NAME_MISMATCH", "NAME_MISMATCH", "LEASE_NOT_REGISTERED"]))
+    result = validate_decision(
+        form(reason_codes=["NAME_MISMATCH", "NAME_MISMATCH", "LEASE_NOT_REGISTERED"]), policy=POLICY
+    )
     assert isinstance(result, ValidatedDecision)
     assert result.reason_codes == (ReasonCode.NAME_MISMATCH, ReasonCode.LEASE_NOT_REGISTERED)
 
 
 def test_the_decision_round_trips_through_json() -> None:
-    result = validate_decision(form(decision="reject", reason_codes=["LOCAL_HUKOU"], comment=" 户口在蓉 "))
+    result = validate_decision(
+        form(decision="reject", reason_codes=["LOCAL_HUKOU"], comment=" 户口在蓉 "), policy=POLICY
+    )
     assert isinstance(result, ValidatedDecision)
     assert result.comment == "户口在蓉"
     assert ValidatedDecision.from_dict(result.as_dict()) == result
@@ -165,7 +172,7 @@ def test_what_the_server_accepts_loads_and_validates_without_crashing() -> None:
     minimal = {"decision": "不予办理 reject", "one_time_code": "000000"}
     assert validate(minimal, schema) == []
     loaded = prefilled(**minimal)
-    errors = validate_decision(loaded.model_dump(mode="json"))
+    errors = validate_decision(loaded.model_dump(mode="json"), policy=POLICY)
     assert isinstance(errors, list)
     assert any("reviewer id" in e for e in errors) and any("reason code" in e for e in errors)
 
