@@ -1,23 +1,20 @@
 """`rongju notifications …` — send the applicant SMS waiting in the outbox, and list the outbox.
 
-Wired into cli/main.py as `app.add_typer(notifications_app, name="notifications")`. Phones are
+Mounted by cli/main.py as the group `rongju notifications` (`app.add_typer`). Phones are
 masked everywhere; bodies already carry only a masked name. `send` exits 1 when some SMS failed, so
 cron can alert on it.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.table import Column
+
+from cli.output import console, emit_json_lines, err_console, print_table
 
 app = typer.Typer(help="短信通知 Applicant SMS: send the outbox, list it.", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
 
 _STATES = {
     "pending": "待发送 pending",
@@ -63,25 +60,18 @@ def list_command(
         raise typer.Exit(code=2)
     views = list_notifications(case_id=case, state=state)
     if as_json:
-        for view in views:
-            sys.stdout.write(json.dumps(view.as_dict(), ensure_ascii=False) + "\n")
+        emit_json_lines(view.as_dict() for view in views)
         return
-    table = Table()
     # Ids, phones and states stay whole; the key (its prefix says notify/escalate) and text fold.
-    table.add_column("案件 case", no_wrap=True)
-    table.add_column("接收人 to", no_wrap=True)
-    table.add_column("状态 state", no_wrap=True)
-    table.add_column("次数 tries", justify="right")
-    table.add_column("通知 key", overflow="fold")
-    table.add_column("内容 body", overflow="fold", ratio=2)
-    for view in views:
-        table.add_row(
-            view.case_id,
-            view.recipient,
-            _STATES.get(view.state, view.state),
-            str(view.attempts),
-            view.key,
-            view.body,
-        )
-    console.print(table)
-    console.print(f"[dim]{len(views)} 条 notifications[/dim]")
+    columns = (
+        Column("案件 case", no_wrap=True),
+        Column("接收人 to", no_wrap=True),
+        Column("状态 state", no_wrap=True),
+        Column("次数 tries", justify="right"),
+        Column("通知 key", overflow="fold"),
+        Column("内容 body", overflow="fold", ratio=2),
+    )
+    rows = [
+        (v.case_id, v.recipient, _STATES.get(v.state, v.state), str(v.attempts), v.key, v.body) for v in views
+    ]
+    print_table(columns, rows, footer=f"{len(views)} 条 notifications")

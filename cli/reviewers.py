@@ -1,28 +1,25 @@
 """`rongju reviewers …` — the review roster, enrolment of reviewers' one-time-code secrets, and
 one-time codes for demos and tests.
 
-Wired into cli/main.py as `app.add_typer(reviewers_app, name="reviewers")`. Reviewer names are staff
+Mounted by cli/main.py as the group `rongju reviewers` (`app.add_typer`). Reviewer names are staff
 names, not applicant data, so they are shown as they are.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+from cli.output import console, emit_json, emit_json_lines, err_console, print_table
 
 app = typer.Typer(
     help="审核人员 Reviewers: the roster, enrolment of one-time-code secrets, demo codes.",
     no_args_is_help=True,
 )
-console = Console()
-err_console = Console(stderr=True)
 
 if TYPE_CHECKING:
     from segno import QRCode
@@ -53,7 +50,7 @@ def code_command(
         err_console.print(f"[red]{exc.zh}\n{exc.en}[/red]")
         raise typer.Exit(code=1) from None
     if as_json:
-        sys.stdout.write(json.dumps({"reviewer_id": reviewer.id, "code": code, "seconds_left": left}) + "\n")
+        emit_json({"reviewer_id": reviewer.id, "code": code, "seconds_left": left})
         return
     console.print(f"{code}  [dim]({reviewer.id} · 剩余 {left} 秒 / {left} s left · 仅供演示 demo only)[/dim]")
 
@@ -83,15 +80,14 @@ def list_command(
         for r in reviewers
     ]
     if as_json:
-        for row in rows:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        emit_json_lines(rows)
         return
-    table = Table("编号 id", "姓名 name", "派出所 station", "分局 bureau", "角色 role")
-    for row in rows:
-        role = "督导 supervisor" if row["role"] == "supervisor" else "审核 reviewer"
-        table.add_row(row["id"], row["name"], row["station"] or "—", row["bureau"], role)
-    console.print(table)
-    console.print(f"[dim]{len(rows)} 人 reviewers[/dim]")
+    roles = {"supervisor": "督导 supervisor"}
+    print_table(
+        ("编号 id", "姓名 name", "派出所 station", "分局 bureau", "角色 role"),
+        [(r.id, r.name, r.station or "—", r.bureau, roles.get(r.role, "审核 reviewer")) for r in reviewers],
+        footer=f"{len(rows)} 人 reviewers",
+    )
 
 
 @app.command("enrol")

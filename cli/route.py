@@ -1,20 +1,18 @@
 """`rongju route ADDRESS`: how rongju reads an address and which police station it goes to.
 
 An admin tool for checking the city configuration and explaining a routing: it prints the address the
-user typed back (normalised), so nothing here reaches Prefect or logs.
+user typed back (normalised), so nothing here reaches Prefect or logs. cli/main.py merges this
+module's Typer into `rongju` (the command is `rongju route`).
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import asdict
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from cli.output import console, emit_json, print_table
 from config.city import load_city
 from models.address import normalise_address, parse_address
 from models.routing import route_parts
@@ -38,27 +36,21 @@ def route(
             "parts": asdict(parts),
             "routing": {**asdict(routing), "station_name": station.name if station else None},
         }
-        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        emit_json(record)
     else:
-        console = Console()
         console.print(f"[bold]规范地址 normalised[/bold]: {normalise_address(address)}")
-        table = Table("部分 part", "值 value")
-        for name, value in asdict(parts).items():
-            if value:
-                table.add_row(name, str(value))
-        console.print(table)
-        result = Table("分派 routing", "值 value")
-        result.add_row(
-            "station", f"{station.name} ({station.id})" if station else "— 需人工分派 needs a person"
-        )
-        result.add_row("bureau", routing.bureau or "—")
-        result.add_row("district_code", routing.district_code or "—")
-        result.add_row("zone", routing.zone or "—")
-        result.add_row("matched", "yes" if routing.matched else "no (intake station)" if station else "no")
-        result.add_row("flags", ", ".join(routing.flags) or "—")
-        for key, value in routing.evidence.items():
-            result.add_row(f"evidence.{key}", value)
-        console.print(result)
+        print_table(("部分 part", "值 value"), [(k, str(v)) for k, v in asdict(parts).items() if v])
+        matched = "yes" if routing.matched else "no (intake station)" if station else "no"
+        rows = [
+            ("station", f"{station.name} ({station.id})" if station else "— 需人工分派 needs a person"),
+            ("bureau", routing.bureau or "—"),
+            ("district_code", routing.district_code or "—"),
+            ("zone", routing.zone or "—"),
+            ("matched", matched),
+            ("flags", ", ".join(routing.flags) or "—"),
+            *((f"evidence.{key}", value) for key, value in routing.evidence.items()),
+        ]
+        print_table(("分派 routing", "值 value"), rows)
         console.print(routing.explanation_zh)
         console.print(routing.explanation_en)
     if station is None:
