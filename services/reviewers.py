@@ -52,9 +52,8 @@ from models.tables import (
     ReviewerCodeFailure,
     ReviewerCodeUse,
     ReviewLock,
-    SideEffect,
-    utcnow,
 )
+from services.effects import done_effect, find_effect
 from services.sla import ESCALATION_CHANNEL
 from storage.db import UnitOfWork, unit_of_work
 
@@ -779,7 +778,7 @@ def process_review_input(
     declined: DecisionDeclined | None = None
     for _ in range(3):
         with unit_of_work(engine) as uow:
-            stored = uow.session.exec(select(SideEffect).where(SideEffect.key == durable_key)).first()
+            stored = find_effect(uow.session, durable_key)
             if stored is not None:
                 return ReviewAttempt.from_payload(stored.payload)
             case = _load_case(uow.session, case_id)
@@ -798,14 +797,7 @@ def process_review_input(
                     continue
             uow.add(
                 _review_row(case.id, row_decision, attempt.accepted, _short(attempt)),
-                SideEffect(
-                    key=durable_key,
-                    case_id=case.id,
-                    kind=_ATTEMPT_KIND,
-                    state="done",
-                    payload=attempt.as_payload(),
-                    done_at=utcnow(),
-                ),
+                done_effect(durable_key, case_id=case.id, kind=_ATTEMPT_KIND, payload=attempt.as_payload()),
             )
             try:
                 uow.commit()
