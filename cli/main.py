@@ -51,34 +51,16 @@ def _process_start(ctx: typer.Context) -> None:
 
 
 def _register_subcommands() -> None:
-    """Commands that live in their own modules (each also usable as its own typer app)."""
-    from cli.notifications import app as notifications_app
-    from cli.overdue import overdue_command
-    from cli.precheck import precheck_command
-    from cli.production import (
-        card_produced_command,
-        delivered_command,
-        failed_command,
-        picked_up_command,
-        reconcile_command,
-        replay_command,
-    )
-    from cli.reviewers import app as reviewers_app
-    from cli.route import route
-    from cli.shared_data import app as shared_data_app
+    """Mount the commands declared in their own modules. Everywhere a command is declared the same
+    way, `@app.command("name")` on its module's Typer; a group module keeps its name
+    (`rongju shared-data import`), the others are merged in (`rongju route`)."""
+    from cli import notifications, overdue, precheck, production, reviewers, route, shared_data
 
-    app.command("precheck")(precheck_command)
-    app.command("overdue")(overdue_command)
-    app.command("route")(route)
-    app.command("card-produced")(card_produced_command)
-    app.command("delivered")(delivered_command)
-    app.command("picked-up")(picked_up_command)
-    app.command("replay")(replay_command)
-    app.command("failed")(failed_command)
-    app.command("reconcile")(reconcile_command)
-    app.add_typer(shared_data_app, name="shared-data")
-    app.add_typer(reviewers_app, name="reviewers")
-    app.add_typer(notifications_app, name="notifications")
+    for module in (precheck, overdue, route, production):
+        app.add_typer(module.app)
+    app.add_typer(shared_data.app, name="shared-data")
+    app.add_typer(reviewers.app, name="reviewers")
+    app.add_typer(notifications.app, name="notifications")
 
 
 _register_subcommands()

@@ -1,19 +1,18 @@
 """`rongju precheck ID_NUMBER` — what in the shared data stops an application today, and when it won't.
 
-Wire into the main CLI with `app.command("precheck")(precheck_command)` (a sub-Typer would make it
-`rongju precheck precheck`). Everything printed is masked.
+cli/main.py merges this module's Typer into `rongju` (the command is `rongju precheck`). Everything
+printed is masked.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from cli.output import console, emit_json
 from config.settings import today
 from models.package import Basis, BusinessType
 from models.precheck import PrecheckResult, precheck
@@ -21,6 +20,7 @@ from models.precheck import PrecheckResult, precheck
 app = typer.Typer(add_completion=False, help="预检 Pre-submission check against the shared data.")
 
 
+@app.command("precheck")
 def precheck_command(
     id_number: Annotated[str, typer.Argument(help="公民身份号码 ID number")],
     business_type: Annotated[
@@ -50,14 +50,13 @@ def precheck_command(
         reasons=load_reason_catalogue(),
     )
     if as_json:
-        sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False) + "\n")
+        emit_json(result.as_dict())
     else:
         _print(result)
     raise typer.Exit(0 if result.can_submit else 1)
 
 
 def _print(result: PrecheckResult) -> None:
-    console = Console()
     verdict = "可以提交 can submit" if result.can_submit else "暂不能提交 cannot submit yet"
     console.print(
         f"[bold]{result.id_number}[/] {result.business_type.label_zh} {result.business_type.value}: {verdict}"
@@ -85,8 +84,6 @@ def _print(result: PrecheckResult) -> None:
         )
     console.print(prefill)
 
-
-app.command("precheck")(precheck_command)
 
 if __name__ == "__main__":
     app()

@@ -1,21 +1,19 @@
 """Card production, delivery and admin replay commands: what the card centre, EMS, the station
-counter and the admin report back, and how a failed case is started again."""
+counter and the admin report back, and how a failed case is started again. cli/main.py merges this
+module's Typer into `rongju` (`rongju card-produced`, `rongju replay`, ...)."""
 
 from __future__ import annotations
 
 import getpass
-import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-console = Console()
-err_console = Console(stderr=True)
+from cli.output import console, emit_json_lines, err_console, print_table
+
+app = typer.Typer(add_completion=False, help="制证、投递与重放 Card production, delivery and replay.")
 
 
 def _report(what_zh: str, what_en: str, confirmed: list[str], already: list[str], unknown: list[str]) -> None:
@@ -36,6 +34,7 @@ def _report(what_zh: str, what_en: str, confirmed: list[str], already: list[str]
         raise typer.Exit(code=1)
 
 
+@app.command("card-produced")
 def card_produced_command(
     card_nos: Annotated[list[str] | None, typer.Argument(help="Card numbers the card centre made")] = None,
     inbox: Annotated[
@@ -73,6 +72,7 @@ def card_produced_command(
     _report("制证完成", "card produced", result.confirmed, result.already, result.unknown)
 
 
+@app.command("delivered")
 def delivered_command(
     waybills: Annotated[list[str], typer.Argument(help="EMS waybill numbers confirmed delivered")],
 ) -> None:
@@ -83,6 +83,7 @@ def delivered_command(
     _report("已送达", "delivered", result.confirmed, result.already, result.unknown)
 
 
+@app.command("picked-up")
 def picked_up_command(
     case_id: Annotated[str, typer.Argument(help="Case whose card was collected")],
     code: Annotated[str, typer.Option("--code", help="The pickup code the applicant shows")],
@@ -98,6 +99,7 @@ def picked_up_command(
     _report("已领取", "picked up", [case_id] if newly else [], [] if newly else [case_id], [])
 
 
+@app.command("replay")
 def replay_command(
     case_ids: Annotated[list[str] | None, typer.Argument(help="Cases to start again")] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Every case whose newest flow run failed")] = False,
@@ -126,6 +128,7 @@ def replay_command(
         console.print(f"{result.case_id}: {result.note}")
 
 
+@app.command("failed")
 def failed_command(
     since: Annotated[datetime | None, typer.Option(help="Only runs started after this (YYYY-MM-DD)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
@@ -140,16 +143,16 @@ def failed_command(
         err_console.print(str(exc))
         raise typer.Exit(code=1) from None
     if as_json:
-        for row in rows:
-            record = {**row.__dict__, "failed_at": row.failed_at.isoformat() if row.failed_at else None}
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        emit_json_lines(
+            {**row.__dict__, "failed_at": row.failed_at.isoformat() if row.failed_at else None}
+            for row in rows
+        )
         return
-    table = Table(title=f"失败案件 failed cases: {len(rows)}")
-    for column in ("case", "status", "state", "step", "error", "flow run"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row.case_id, row.status, row.state, row.step, row.error[:120], row.flow_run_id)
-    console.print(table)
+    print_table(
+        ("case", "status", "state", "step", "error", "flow run"),
+        [(r.case_id, r.status, r.state, r.step, r.error[:120], r.flow_run_id) for r in rows],
+        title=f"失败案件 failed cases: {len(rows)}",
+    )
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -165,6 +168,7 @@ def _actor() -> str:
         return "admin"
 
 
+@app.command("reconcile")
 def reconcile_command(
     older_than: Annotated[int, typer.Option("--older-than", help="Minutes an effect may stay pending")] = 10,
 ) -> None:

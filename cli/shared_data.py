@@ -1,6 +1,6 @@
 """`rongju shared-data …` — import a shared-data snapshot, show its index, look one person up (masked).
 
-Wired into cli/main.py as `app.add_typer(shared_data_app, name="shared-data")`.
+Mounted by cli/main.py as the group `rongju shared-data` (`app.add_typer`).
 """
 
 from __future__ import annotations
@@ -9,16 +9,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from cli.output import console, err_console
 from models.masking import mask_address, mask_id_number, mask_name
 from storage.permissions import ExposedFileError
 from storage.shared_data import ImportReport, SnapshotError
 
 app = typer.Typer(help="共享数据 The city's shared-data snapshot and its index.", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
 
 
 def _snapshot_dir(folder: Path | None) -> Path:

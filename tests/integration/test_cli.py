@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import typer.main
+import typer.models
 from factories import make_package
 
 RONGJU = str(Path(sys.executable).parent / "rongju")
@@ -86,3 +88,27 @@ def test_up_and_demo_refuse_to_start_without_the_configured_ocr_engine(tmp_path:
         assert done.returncode == 1, done.stdout + done.stderr
         assert "rapidocr" in done.stderr and "未安装" in done.stderr and "make setup" in done.stderr
         assert not (tmp_path / "var" / "stack").exists() and "Prefect" not in done.stdout
+
+
+def test_every_command_is_registered_once_under_the_name_the_readme_uses() -> None:
+    import re
+
+    from cli.main import app
+
+    group = typer.main.get_group(app)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n## Command line\n") : readme.index("\n### Case packages")]
+    documented = set(re.findall(r"\.venv/bin/rongju ([a-z-]+)", section))
+    assert documented <= set(group.commands), documented - set(group.commands)
+    # A second registration of a name would silently replace the first one.
+    names = [_command_name(c) for c in app.registered_commands]
+    for mounted in app.registered_groups:
+        assert mounted.typer_instance is not None
+        commands = mounted.typer_instance.registered_commands
+        names += [mounted.name] if mounted.name else [_command_name(c) for c in commands]
+    assert sorted(names) == sorted(group.commands)
+
+
+def _command_name(command: typer.models.CommandInfo) -> str:
+    assert command.callback is not None
+    return command.name or command.callback.__name__.replace("_", "-")
