@@ -16,11 +16,10 @@ from prefect import flow, suspend_flow_run
 
 from models.review_form import ReviewDecision
 from models.status import CaseStatus
-from services.processing import CaseState
-from services.production import NextStep
-from tasks.case_state import load_case, remember_flow_run
+from tasks.case_state import CaseState, load_case, remember_flow_run
 from tasks.checks import check_case, read_documents, record_outcome, tag_flow_run
 from tasks.production import (
+    NextStep,
     complete_case,
     dispatch_card,
     find_next_step,
