@@ -40,8 +40,11 @@ class OcrLine:
     box: Box
 
 
-class EngineUnavailable(RuntimeError):
-    """The engine's package (or its models) is not installed on this machine."""
+class EngineUnavailable(Exception):
+    """The engine's package (or its models) is not installed on this machine.
+
+    Not a RuntimeError: readers catch RuntimeError for one tesseract call that failed or timed out
+    (that page or field stays unread); a missing engine must stop the run, not look like a bad page."""
 
 
 @runtime_checkable

@@ -94,6 +94,9 @@ def test_a_missing_rapidocr_stops_the_first_read_and_the_start(monkeypatch: pyte
             s.check_engines()
         # tesseract, the orientation engine, is not what is missing.
         assert s.orientation().name == "tesseract"
+        # Readers catch RuntimeError for one failed tesseract call (that page stays unread): a missing
+        # engine must not be caught there and look like a bad page.
+        assert not issubclass(EngineUnavailable, RuntimeError)
     finally:
         get_engine.cache_clear()
 
