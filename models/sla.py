@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 from models.status import CaseStatus
 
-# The statutory default; callers pass `load_policy().issue_within_days` (models import no config).
+# The statutory default; services pass `load_policy().issue_within_days` (models import nothing of config).
 ISSUE_WITHIN_DAYS = 15
 
 # Statuses in which the office still owes the applicant a card (the clock runs or is paused).
