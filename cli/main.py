@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from cli.output import console, emit_json, emit_json_lines, err_console, print_table
 from config.settings import get_settings, today
@@ -330,6 +329,7 @@ def extract(
     """识别 Read one file as the flow does: fields (masked) with confidence, quality, reason codes."""
     from models.package import DocumentKind
     from services.documents import describe_reading, read_document
+    from services.queries import FileReading
     from storage.filetype import sniff_type
 
     try:
@@ -341,16 +341,16 @@ def extract(
     except OSError as exc:
         err_console.print(f"无法读取 cannot read {file}: {exc.strerror}")
         raise typer.Exit(code=2) from None
-    described = describe_reading(read_document(kind, data, sniff_type(data)))
+    reading = FileReading.model_validate(describe_reading(read_document(kind, data, sniff_type(data))))
     if as_json:
-        emit_json(described)
+        emit_json(reading)
         return
-    table = Table("字段 field", "值 value (masked)", "置信度 confidence")
-    for name, fact in described["fields"].items():  # type: ignore[attr-defined]
-        table.add_row(name, str(fact["value"]), f"{fact['confidence']:.2f}")
-    console.print(table)
-    console.print(f"质量 quality: {described['metrics']}")
-    for problem in described["problems"]:  # type: ignore[attr-defined]
+    print_table(
+        ("字段 field", "值 value (masked)", "置信度 confidence"),
+        [(name, str(fact.value), f"{fact.confidence:.2f}") for name, fact in reading.fields.items()],
+    )
+    console.print(f"质量 quality: {reading.metrics}")
+    for problem in reading.problems:
         console.print(f"[red]{problem['reason']}[/red] {problem['zh']} / {problem['en']}")
 
 

@@ -114,6 +114,22 @@ class CaseOutcome(View):
     flow_run_id: str | None
 
 
+class FieldReading(View):
+    """One field read from a file: its value (masked) and the confidence it was read with."""
+
+    value: str | None
+    confidence: float
+
+
+class FileReading(View):
+    """One file read as the flow reads it (`rongju extract`): fields, quality metrics, problems."""
+
+    kind: str
+    fields: dict[str, FieldReading]
+    metrics: dict[str, Any]
+    problems: list[dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class CaseView:
     """A case as read from the case DB, with the residence period when asked for; `detail()` is its
