@@ -3,6 +3,7 @@ README's Settings table; the test hooks stay out of production settings."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -23,11 +24,12 @@ TEST_HOOK_FAMILY = "RONGJU_TEST_"
 
 def _source_files() -> list[Path]:
     files = []
-    for path in ROOT.rglob("*"):
-        if SKIPPED_DIRS.intersection(path.relative_to(ROOT).parts) or not path.is_file():
-            continue
-        if path.suffix in SOURCE_SUFFIXES or path.name in {"Makefile", "run"}:
-            files.append(path)
+    for folder, dirs, names in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]  # not into the venv or the data folder
+        for name in names:
+            path = Path(folder, name)
+            if path.suffix in SOURCE_SUFFIXES or name in {"Makefile", "run"}:
+                files.append(path)
     return files
 
 
