@@ -20,9 +20,10 @@ from functools import cache
 
 import numpy as np
 
-from config.document_quality import DocumentQualityConfig, load_document_quality
+from config.document_quality import load_document_quality
 from documents.problems import DocumentProblem
 from documents.safe_image import cv2  # not `import cv2`: safe_image sets OpenCV's pixel limit first
+from models.document_quality import DocumentQualityConfig
 from models.reasons import ReasonCode
 
 __all__ = ["PortraitResult", "check_portrait"]

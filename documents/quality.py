@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from config.document_quality import DocumentQualityConfig, load_document_quality
+from config.document_quality import load_document_quality
 from documents.problems import DocumentProblem
 from documents.safe_image import cv2  # not `import cv2`: safe_image sets OpenCV's pixel limit first
+from models.document_quality import DocumentQualityConfig
 from models.reasons import ReasonCode
 
 __all__ = ["QualityMetrics", "measure_quality", "quality_problems"]
