@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from models.card import CardFace
 from models.tables import CardIssue, Delivery, utcnow
 from services.card_issue import PRINT_CARD, ProductionError, case_row, issue_of
-from services.effects import bump, effect_key, effect_states, finish_effect, hold_effect
+from services.effects import bump, effect_done, effect_key, finish_effect, hold_effect
 from services.faults import fault_point
 from storage.db import unit_of_work
 from storage.documents import get_document_store
@@ -45,12 +45,12 @@ def spool_card(
         issue = issue_of(uow.session, case)
         if issue is None:
             raise ProductionError(f"case {case_id} has no card number yet")
-        if effect_states(uow.session, case.id, case.card_version, [PRINT_CARD]).get(PRINT_CARD) == "done":
+        key = effect_key(PRINT_CARD, case_id, issue.card_version)
+        if effect_done(uow.session, key):
             return None
     face = CardFace.model_validate(issue.face)
     pdf = render_card_pdf(face, _photo_bytes(issue.photo_hash))
     spool = get_print_spool()
-    key = effect_key(PRINT_CARD, case_id, issue.card_version)
     owner = hold_effect(key, engine, reconcile_before=reconcile_before)
     if owner is None:
         return None

@@ -24,7 +24,7 @@ from models.status import CaseStatus
 from models.tables import CardIssue, Case, Delivery, SideEffect, utcnow
 from services.card_issue import ProductionError, case_row, issue_of
 from services.card_spool import Confirmation, confirm_each
-from services.effects import bump, effect_key, effect_states, ensure_effect, finish_effect, hold_effect
+from services.effects import DONE, bump, effect_done, effect_key, ensure_effect, finish_effect, hold_effect
 from services.faults import fault_point
 from services.processing import SYSTEM, applicant_notice
 from storage.db import unit_of_work
@@ -132,7 +132,8 @@ def print_mail_label(
         issue = issue_of(uow.session, case)
         if delivery is None or delivery.method != "mail" or delivery.waybill_no is None or issue is None:
             raise ProductionError(f"case {case_id} has no waybill")
-        if effect_states(uow.session, case.id, case.card_version, [MAIL_LABEL]).get(MAIL_LABEL) == "done":
+        key = effect_key(MAIL_LABEL, case_id, case.card_version)
+        if effect_done(uow.session, key):
             return None
     station = load_city().station(case.station_id) if case.station_id else None
     label = MailLabel(
@@ -147,7 +148,6 @@ def print_mail_label(
     )
     mail_room = get_mail_room()
     pdf = render_mail_label_pdf(label)
-    key = effect_key(MAIL_LABEL, case_id, case.card_version)
     owner = hold_effect(key, engine, reconcile_before=reconcile_before)
     if owner is None:
         return None
@@ -172,7 +172,7 @@ def print_mail_label(
                 SideEffect,
                 (col(SideEffect.case_id) == col(Delivery.case_id)) & (col(SideEffect.kind) == MAIL_LABEL),
             )
-            .where(Delivery.dispatched_on == day, SideEffect.state == "done")
+            .where(Delivery.dispatched_on == day, SideEffect.state == DONE)
             .order_by(col(Delivery.waybill_no))
         ).all()
         mail_room.write_manifest(

@@ -62,6 +62,12 @@ def find_effect(session: Session, key: str) -> SideEffect | None:
     return session.exec(select(SideEffect).where(SideEffect.key == key)).first()
 
 
+def effect_done(session: Session, key: str) -> bool:
+    """Whether the effect has happened (a done effect is never repeated)."""
+    effect = find_effect(session, key)
+    return effect is not None and effect.state == DONE
+
+
 def effect_states(session: Session, case_id: str, card_version: int, kinds: Iterable[str]) -> dict[str, str]:
     """kind -> state of the case's side effects of these kinds for one card version."""
     keys = {effect_key(kind, case_id, card_version): kind for kind in kinds}

@@ -22,7 +22,7 @@ from models.card import CardFace
 from models.status import CaseStatus
 from services.card_issue import CARD_FEE, PRINT_CARD, case_row, issue_of
 from services.delivery import MAIL_LABEL, delivery_of
-from services.effects import effect_states
+from services.effects import DONE, effect_states
 from storage.db import unit_of_work
 
 
@@ -52,12 +52,12 @@ def next_step(case_id: str, engine: Engine | None = None) -> NextStep:
     if status is CaseStatus.IN_PRODUCTION:
         if issue is None:
             return NextStep.ALLOCATE_CARD
-        if effects.get(PRINT_CARD) != "done":
+        if effects.get(PRINT_CARD) != DONE:
             return NextStep.SPOOL_CARD
         if issue.produced_at is None:
             return NextStep.AWAIT_PRODUCTION
         return NextStep.DISPATCH
-    if delivery is not None and delivery.method == "mail" and effects.get(MAIL_LABEL) != "done":
+    if delivery is not None and delivery.method == "mail" and effects.get(MAIL_LABEL) != DONE:
         return NextStep.PRINT_LABEL
     if delivery is None or delivery.handed_over_at is None:
         return NextStep.AWAIT_HANDOVER
