@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from config.city import load_reason_catalogue
+from documents.ocr.engines import EngineUnavailable
 from documents.problems import DocumentProblem
 from models.checks.facts import DocumentFacts
 from models.checks.result import CheckOutcome, failed, passed
@@ -122,6 +123,10 @@ def read_document(
                     f"{mime_type} is not accepted.",
                 )
             )
+    except EngineUnavailable:
+        # Not the file's fault: the machine lacks its OCR engine. The step fails (shown by
+        # `rongju failed`, replayed once the engine is installed), the applicant is asked nothing.
+        raise
     except Exception as exc:  # a reader bug must not lose the case: it becomes "unreadable", logged
         log.exception("reading a %s file failed", kind)
         reading.problems.append(

@@ -74,3 +74,21 @@ def test_rongju_extract_prints_masked_fields_with_confidence(city: Path) -> None
     assert reading["fields"]["id_number"]["value"] == f"{id_number[:4]}{'*' * 10}{id_number[-4:]}"
     assert 0 < reading["fields"]["id_number"]["confidence"] <= 1
     assert reading["metrics"]["width"] > 0 and reading["problems"] == []
+
+
+def test_a_missing_ocr_engine_fails_the_step_and_asks_the_applicant_nothing(
+    city: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As on a worker where RapidOCR is absent: its import fails. The reading must not turn that into
+    # "upload a clearer file" (FILE_UNREADABLE): the step fails, to be replayed once it is installed.
+    from documents.ocr.engines import EngineUnavailable, get_engine
+
+    folder, _application = _package(city, "image_too_small")
+    case_id = submit_folder(folder).case_id
+    monkeypatch.setitem(sys.modules, "rapidocr_onnxruntime", None)
+    get_engine.cache_clear()
+    try:
+        with pytest.raises(EngineUnavailable):
+            read_case_documents(case_id)
+    finally:
+        get_engine.cache_clear()
