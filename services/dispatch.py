@@ -87,13 +87,14 @@ def add_tags(client: SyncPrefectClient, run_id: UUID, tags: set[str]) -> None:
 def tag_flow_runs(case_ids: list[str], tag: str) -> int:
     """Add `tag` (e.g. "overdue") to the cases' flow runs, so the UI shows and filters them.
     Returns how many runs were tagged; nothing happens without a running Prefect."""
+    api_url = prefect_api_url()
+    if api_url is None:
+        return 0
+    # Imported only now: importing Prefect configures logging (handlers on this process's stderr).
     from prefect import get_client
 
     from services.processing import read_case_state
 
-    api_url = prefect_api_url()
-    if api_url is None:
-        return 0
     tagged = 0
     with prefect_connection(api_url), get_client(sync_client=True) as client:
         for case_id in case_ids:
