@@ -58,7 +58,7 @@ def process_case(case_id: str) -> str:
         elif state.status in IN_DELIVERY:
             if not produce_and_deliver(state):
                 # Woken without news (someone pressed Resume by hand): end here; the next
-                # confirmation starts a new run of this flow (services.production_events).
+                # confirmation starts a new run of this flow (services.dispatch.wake_case_flow).
                 return load_case(case_id).status.value
             state = load_case(case_id)
         else:

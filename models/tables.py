@@ -170,7 +170,7 @@ class SideEffect(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     done_at: datetime | None = None
     # While `writing`: who claimed the effect (host:pid:token) and until when the claim holds. A
-    # writer that dies keeps it only until the lease ends (services/production.py).
+    # writer that dies keeps it only until the lease ends (services/effects.py).
     owner: str | None = Field(default=None, max_length=120)
     lease_until: datetime | None = None
 
