@@ -13,8 +13,8 @@ from typing import Any, get_args
 
 import pytest
 
-from models.checks.facts import SECTION_KIND, SECTION_MODEL, DocumentFacts, Fact
 from config.requirements import load_requirements
+from models.checks.facts import SECTION_KIND, SECTION_MODEL, DocumentFacts, Fact
 from models.package import DocumentKind
 from samplecity.render.family_b import has_families
 from samplecity.scenarios import DOCUMENT_KINDS
