@@ -37,6 +37,7 @@ from models.checks.permits import (
     check_endorsement_window,
     check_no_valid_permit,
     check_permit_held,
+    check_returned_permit,
     permits_meaning,
 )
 from models.checks.requirements import Requirements
@@ -203,6 +204,9 @@ def data_checks(
                 bool(held), damaged, reissue_fee=policy.reissue_fee_yuan, replace_fee=policy.replace_fee_yuan
             )
         )
+        if damaged:
+            permit_no = trusted_str(facts, "old_permit", "permit_no", conf)
+            outcomes.append(check_returned_permit(held[0] if held else None, permit_no))
     return outcomes
 
 
@@ -214,9 +218,12 @@ def _residence_proof_checks(
     today: date,
     conf: float,
 ) -> list[CheckOutcome]:
-    """Lease and/or property checks for the residence proof uploaded (a lodging certificate has no
-    shared-data counterpart: the documents check and the reviewer cover it)."""
+    """Lease, property and/or lodging checks for the residence proof uploaded (a lodging certificate
+    has no shared-data counterpart: its address is compared with the declared one)."""
     outcomes: list[CheckOutcome] = []
+    if present is not None and DocumentKind.LODGING_CERTIFICATE in present and declared_address is not None:
+        recorded = trusted_str(facts, "lodging", "address", conf)
+        outcomes.append(check_address(declared_address, recorded, "lodging"))
     if present is None or DocumentKind.LEASE_CONTRACT in present:
         registration_no = trusted_str(facts, "lease", "registration_no", conf)
         if registration_no:

@@ -188,6 +188,38 @@ def check_endorsement_window(
     return passed(check, "在签注办理期限内。", "Within the endorsement window.", timing="on_time", **evidence)
 
 
+def check_returned_permit(held: PermitRecord | None, permit_no_read: str | None) -> CheckOutcome:
+    """换领: the old card returned is the applicant's permit on record (its number, read from the card).
+
+    Never an applicant-facing reason: a different number may be a misreading as well as another
+    person's card, so a mismatch is left unevaluated with the reason shown, and a person looks at
+    the card.
+    """
+    check = "returned_permit"
+    if held is None:
+        return not_evaluated(check, "permit")
+    if permit_no_read is None:
+        return not_evaluated(check, "old_permit permit_no")
+    evidence = {"on_record": mask_permit_no(held.permit_no), "read": mask_permit_no(permit_no_read)}
+    if _permit_digits(permit_no_read) == _permit_digits(held.permit_no):
+        zh = "交回的旧证即申请人登记的居住证。"
+        return passed(check, zh, "The returned card is the permit on record.", **evidence)
+    return CheckOutcome(
+        check=check,
+        passed=True,
+        reason=None,
+        evidence={"missing": "returned card matches the permit on record", **evidence},
+        zh="交回旧证上读出的证号与登记的居住证号不一致（可能是识别误差），请人工核对旧证。",
+        en="The number read from the returned card differs from the permit on record (perhaps a misreading):"
+        " a reviewer checks the old card.",
+        evaluated=False,
+    )
+
+
+def _permit_digits(permit_no: str) -> str:
+    return "".join(c for c in permit_no if c.isalnum()).upper()
+
+
 def check_card_fee(permit_held: bool, damaged: bool, *, reissue_fee: int, replace_fee: int) -> CheckOutcome:
     """Reissue (补领 lost / 换领 damaged, the old card returned): which it is and the card fee.
 

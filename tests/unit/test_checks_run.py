@@ -315,3 +315,50 @@ def test_no_personal_data_in_any_evidence() -> None:
     dumped = str([o.as_dict() for o in outcomes])
     for secret in (ID, "王小明", "王晓明", ADDRESS, "501"):
         assert secret not in dumped
+
+
+@pytest.mark.parametrize(
+    ("read", "evaluated", "passed"),
+    [("same", True, True), ("other", False, True), (None, False, True)],
+)
+def test_the_returned_old_card_is_compared_with_the_permit_on_record(
+    read: str | None, evaluated: bool, passed: bool
+) -> None:
+    # 换领: the number read from the returned card. A different number may be a misreading: never an
+    # applicant-facing reason, a person looks at the card (the check is left unevaluated, reason shown).
+    on_record = permit()
+    numbers = {"same": on_record.permit_no, "other": "51010700000099", None: None}
+    old = {"permit_no": f(numbers[read])} if read else {}
+    outcomes = run_checks(
+        make_app(business_type="reissue"),
+        make_data(permits=(on_record,)),
+        make_facts(old_permit=old),
+        BASE_DOCS | {K.OLD_PERMIT},
+        REQ,
+        TODAY,
+        policy=POLICY,
+        reasons=REASONS,
+    )
+    returned = next(o for o in outcomes if o.check == "returned_permit")
+    assert (returned.evaluated, returned.passed, returned.reason) == (evaluated, passed, None)
+    assert on_record.permit_no not in str(returned.evidence)  # masked
+    if read == "other":
+        assert "人工核对" in returned.zh and decide(outcomes, POLICY).outcome == "needs_review"
+
+
+def test_a_lodging_certificate_address_is_compared_with_the_declared_one() -> None:
+    lodging_docs = BASE_DOCS | {K.LODGING_CERTIFICATE}
+    elsewhere = "四川省成都市锦江区春熙路99号"
+
+    def address_check(address: str | None) -> tuple[bool, bool, ReasonCode | None]:
+        lodging = {"address": f(address)} if address else {}
+        outcomes = run_checks(
+            make_app(), make_data(), make_facts(lodging=lodging, lease=None), lodging_docs, REQ, TODAY,
+            policy=POLICY, reasons=REASONS,
+        )  # fmt: skip
+        check = next(o for o in outcomes if o.check == "address_matches_lodging")
+        return check.evaluated, check.passed, check.reason
+
+    assert address_check(ADDRESS) == (True, True, None)
+    assert address_check(elsewhere) == (True, False, ReasonCode.ADDRESS_MISMATCH)
+    assert address_check(None)[0] is False  # not read: a person reads it
