@@ -14,9 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from config.yaml_files import read_mapping
 from models.city import City, District, FormerCode, Reviewer, Station, Zone
 from models.policy import Policy
 from models.reasons import ReasonCatalogue, ReasonCode, ReasonText
@@ -32,22 +32,6 @@ class CityConfigError(ValueError):
 # --- loaders ------------------------------------------------------------------------------------
 
 _M = TypeVar("_M", bound=BaseModel)
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except FileNotFoundError:
-        raise CityConfigError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise CityConfigError(f"{path}: not valid YAML: {exc}") from None
-
-
-def _mapping(path: Path, data: Any) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise CityConfigError(f"{path}: expected a mapping at the top level")
-    return data
 
 
 def _errors(exc: ValidationError) -> str:
@@ -82,11 +66,11 @@ def load_city(directory: Path | None = None) -> City:
     """The city: districts.yaml, stations.yaml and reviewers.yaml from directory (default config/city)."""
     base = Path(directory) if directory is not None else CITY_DIR
     districts_path = base / "districts.yaml"
-    districts = _mapping(districts_path, _read_yaml(districts_path))
+    districts = read_mapping(districts_path, CityConfigError)
     stations_path = base / "stations.yaml"
-    stations = _mapping(stations_path, _read_yaml(stations_path))
+    stations = read_mapping(stations_path, CityConfigError)
     reviewers_path = base / "reviewers.yaml"
-    reviewers = _mapping(reviewers_path, _read_yaml(reviewers_path))
+    reviewers = read_mapping(reviewers_path, CityConfigError)
     parts = {
         "districts": _parse_entries(District, districts_path, "districts", districts),
         "former_codes": _parse_entries(FormerCode, districts_path, "former_codes", districts),
@@ -104,7 +88,7 @@ def load_city(directory: Path | None = None) -> City:
 def load_policy(directory: Path | None = None) -> Policy:
     """The decision policy: policy.yaml from directory (default config/city)."""
     path = (Path(directory) if directory is not None else CITY_DIR) / "policy.yaml"
-    data = _mapping(path, _read_yaml(path))
+    data = read_mapping(path, CityConfigError)
     outcomes = data.get("outcomes")
     if isinstance(outcomes, Mapping):
         unknown = sorted(str(code) for code in outcomes if code not in ReasonCode.__members__)
@@ -120,7 +104,7 @@ def load_policy(directory: Path | None = None) -> Policy:
 def load_reason_catalogue(directory: Path | None = None) -> ReasonCatalogue:
     """Chinese and English text for every reason code: reasons.yaml from directory (default config/)."""
     path = (Path(directory) if directory is not None else CONFIG_DIR) / "reasons.yaml"
-    data = _mapping(path, _read_yaml(path))
+    data = read_mapping(path, CityConfigError)
     unknown = sorted(str(code) for code in data if code not in ReasonCode.__members__)
     if unknown:
         raise CityConfigError(f"{path}: unknown reason code(s): {', '.join(unknown)}")

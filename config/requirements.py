@@ -7,10 +7,10 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from config.shared_data import load_feed_vocabulary
+from config.yaml_files import read_mapping
 from models.checks.requirements import Requirements, requirements_from_mapping
 
 DOCUMENTS_YAML = Path(__file__).parent / "documents.yaml"
@@ -24,13 +24,7 @@ class RequirementsError(ValueError):
 def load_requirements(path: Path | None = None) -> Requirements:
     """config/documents.yaml (or the file at `path`), validated; cached, nothing read at import."""
     source = Path(path) if path is not None else DOCUMENTS_YAML
-    try:
-        with source.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as exc:
-        raise RequirementsError(f"{source}: cannot read: {exc}") from None
-    if not isinstance(data, dict):
-        raise RequirementsError(f"{source}: expected a mapping at the top level")
+    data = dict(read_mapping(source, RequirementsError))
     try:
         return requirements_from_mapping(data, load_feed_vocabulary())
     except (KeyError, ValueError, ValidationError) as exc:

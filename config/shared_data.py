@@ -6,10 +6,10 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from config.city import load_city
+from config.yaml_files import read_mapping
 from models.feed_vocabulary import FeedVocabulary, vocabulary_from_mapping
 
 SHARED_DATA_YAML = Path(__file__).parent / "shared_data.yaml"
@@ -23,13 +23,7 @@ class FeedVocabularyError(ValueError):
 def load_feed_vocabulary(path: Path | None = None) -> FeedVocabulary:
     """config/shared_data.yaml (or `path`), validated, with the city's division codes; cached."""
     source = Path(path) if path is not None else SHARED_DATA_YAML
-    try:
-        with source.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as exc:
-        raise FeedVocabularyError(f"{source}: cannot read: {exc}") from None
-    if not isinstance(data, dict):
-        raise FeedVocabularyError(f"{source}: expected a mapping at the top level")
+    data = dict(read_mapping(source, FeedVocabularyError))
     city = load_city()
     local = frozenset(d.code for d in city.districts) | frozenset(f.code for f in city.former_codes)
     try:
