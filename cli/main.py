@@ -327,10 +327,10 @@ def extract(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """识别 Read one file as the flow does: fields (masked) with confidence, quality, reason codes."""
+    from documents.filetype import sniff_type
     from models.package import DocumentKind
     from services.documents import describe_reading, read_document
     from services.queries import FileReading
-    from storage.filetype import sniff_type
 
     try:
         DocumentKind(kind)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from documents.filetype import sniff_type, type_name
 from documents.problems import DocumentProblem
 from models.reasons import ReasonCode
 
@@ -192,9 +193,7 @@ def read_pdf(
     if not data:
         return _unreadable("文件为空，请重新上传。", "Empty file.", size=0)
     if not data.startswith(b"%PDF-"):
-        from documents.safe_image import sniff_type  # lazy: the parent needs no cv2 for PDFs
-
-        sniffed = sniff_type(data)
+        sniffed = type_name(sniff_type(data))
         return _problem(
             ReasonCode.FILE_TYPE_NOT_ALLOWED,
             "文件不是 PDF 格式，请上传 PDF 文件或 JPG/PNG 照片。",

@@ -38,29 +38,13 @@ import cv2  # after the environment variable above, on purpose
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from documents.filetype import SniffedType, sniff_type, type_name
 from documents.problems import DocumentProblem
 from models.reasons import ReasonCode
 
-__all__ = ["DecodedImage", "SniffedType", "cv2", "decode_image", "sniff_type"]
-
-SniffedType = Literal["jpeg", "png", "pdf", "gif", "webp", "heic", "bmp", "tiff", "zip", "html"]
+__all__ = ["DecodedImage", "cv2", "decode_image"]
 
 _EXIF_ORIENTATION = 0x0112
-
-# What a file starts with → what it is. Only JPEG and PNG are accepted as images, but naming the
-# others lets the message say "this is a HEIC photo" instead of "unknown file".
-_MAGIC: tuple[tuple[bytes, SniffedType], ...] = (
-    (b"\xff\xd8\xff", "jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"%PDF-", "pdf"),
-    (b"GIF87a", "gif"),
-    (b"GIF89a", "gif"),
-    (b"BM", "bmp"),
-    (b"II*\x00", "tiff"),
-    (b"MM\x00*", "tiff"),
-    (b"PK\x03\x04", "zip"),
-    (b"PK\x05\x06", "zip"),
-)
 
 
 @dataclass(frozen=True)
@@ -73,23 +57,6 @@ class DecodedImage:
     source_format: Literal["jpeg", "png"]
     exif_rotated: bool
     reencoded: bytes = field(repr=False)  # PNG of exactly the pixels in `bgr`
-
-
-def sniff_type(data: bytes) -> SniffedType | None:
-    """The file type by its leading bytes, or None when it is none we recognise."""
-    head = data[:64]
-    for magic, kind in _MAGIC:
-        if head.startswith(magic):
-            return kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"avif"):
-        return "heic"
-    # A PDF may have junk before %PDF- (readers search the first KB); handled by documents.pdf.
-    text = head.lstrip().lower()
-    if text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
-        return "html"
-    return None
 
 
 def _problem(reason: ReasonCode, zh: str, en: str, **detail: object) -> DocumentProblem:
@@ -148,7 +115,7 @@ def decode_image(data: bytes, *, max_pixels: int | None = None) -> DecodedImage 
     limit = max_pixels if max_pixels is not None else limits.max_pixels
     if not data:
         return _unreadable("empty file", size=0)
-    sniffed = sniff_type(data)
+    sniffed = type_name(sniff_type(data))
     if sniffed not in ("jpeg", "png"):
         return _not_allowed(sniffed)
 

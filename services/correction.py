@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from config.settings import get_settings, today
+from documents.filetype import sniff_type
 from models.package import DocumentKind, PackageRefused, problem
 from models.sla import resume
 from models.status import CaseStatus
@@ -25,7 +26,6 @@ from services.intake import file_problem
 from services.processing import CaseState, read_case_state
 from storage.db import unit_of_work
 from storage.documents import content_hash, get_document_store
-from storage.filetype import sniff_type
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from config.settings import get_settings, today
+from documents.filetype import ALLOWED_TYPES, sniff_type
 from models.masking import mask_name
 from models.package import (
     ApplicationPackage,
@@ -34,7 +35,6 @@ from models.tables import Case, Document, StatusTransition
 from storage.db import get_engine, unit_of_work
 from storage.documents import DocumentStore, content_hash, get_document_store
 from storage.files import FileTooLarge, NotRegularFile, read_regular_file
-from storage.filetype import ALLOWED_TYPES, sniff_type
 
 log = logging.getLogger(__name__)
 

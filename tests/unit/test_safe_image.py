@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from documents.filetype import sniff_type, type_name
 from documents.problems import DocumentProblem
-from documents.safe_image import DecodedImage, decode_image, sniff_type
+from documents.safe_image import DecodedImage, decode_image
 from models.reasons import ReasonCode
 
 
@@ -41,7 +42,8 @@ def marked(size: tuple[int, int] = (400, 300)) -> Image.Image:
     ],
 )
 def test_sniff_type(data: bytes, kind: str | None) -> None:
-    assert sniff_type(data) == kind
+    # Short and cut-off files too: where libmagic says only "data", the signatures name them.
+    assert type_name(sniff_type(data)) == kind
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
