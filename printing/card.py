@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from PIL import Image
-from reportlab.lib.units import mm
+from reportlab.lib import units
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas as rl_canvas
 
 from models.card import CardFace
 from printing.fonts import Line, cjk_font, pdf_canvas, text_width, wrap_text
 
+# reportlab has no type hints: a typed millimetre keeps every size below a float, not Any.
+mm: float = units.mm
 CARD_SIZE = (85.6 * mm, 54 * mm)  # ISO/IEC 7810 ID-1
 CARD_W, CARD_H = CARD_SIZE
 MARGIN = 3.5 * mm

@@ -11,11 +11,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reportlab.graphics.barcode.code128 import Code128
-from reportlab.lib.units import mm
+from reportlab.lib import units
 
 from models.card import MailLabel
 from printing.fonts import Line, cjk_font, pdf_canvas, text_width, wrap_text
 
+# reportlab has no type hints: a typed millimetre keeps every size below a float, not Any.
+mm: float = units.mm
 LABEL_SIZE = (100 * mm, 150 * mm)
 LABEL_W, LABEL_H = LABEL_SIZE
 MARGIN = 5 * mm

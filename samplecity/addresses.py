@@ -178,7 +178,7 @@ def random_address(index: CityIndex, rng: random.Random, *, matched: bool = True
             matched=True,
             zone=station.zone,
             **_dwelling(rng),
-        )  # type: ignore[arg-type]
+        )
     road = invented_road(index, rng)
     intake = index.city.intake_station(station.bureau)
     return Address(
@@ -192,7 +192,7 @@ def random_address(index: CityIndex, rng: random.Random, *, matched: bool = True
         matched=False,
         zone=station.zone,
         **_dwelling(rng),
-    )  # type: ignore[arg-type]
+    )
 
 
 def invented_road(index: CityIndex, rng: random.Random) -> str:

@@ -74,6 +74,11 @@ def uscc_codes(rng: np.random.Generator, n: int) -> np.ndarray:
     )
 
 
+# A missing date in a column of date strings. np.where turns a bare None into this same object array;
+# numpy's stubs only take it already made.
+_MISSING = np.array(None, dtype=object)
+
+
 def _dates(days: np.ndarray) -> np.ndarray:
     return np.datetime_as_string(days.astype("datetime64[D]"), unit="D")
 
@@ -140,7 +145,7 @@ def generate_bulk(out: Path, *, residents: int, seed: int = 1, today: date | Non
         [reg_on, moved_on - rng.integers(100, 900, len(moved)).astype("timedelta64[D]")]
     )
     dereg_dates = np.concatenate([dereg, moved_on])
-    dereg_text = np.where(np.isnat(dereg_dates), None, _dates(dereg_dates)).astype(object)
+    dereg_text = np.where(np.isnat(dereg_dates), _MISSING, _dates(dereg_dates)).astype(object)
     tables["residence_registrations"] = {
         "id_number": ids[who],
         "name": names[who],
@@ -223,7 +228,7 @@ def generate_bulk(out: Path, *, residents: int, seed: int = 1, today: date | Non
         "permit_no": (pd.Series(d_codes[home[holders]]) + serial).to_numpy(dtype=object),
         "id_number": ids[holders],
         "issued_on": _dates(issued).astype(object),
-        "last_endorsed_on": np.where(endorsed > issued, _dates(endorsed), None).astype(object),
+        "last_endorsed_on": np.where(endorsed > issued, _dates(endorsed), _MISSING).astype(object),
         "status": rng.choice(PERMIT_STATUS, len(holders), p=[0.7, 0.18, 0.12]),
     }
 

@@ -342,9 +342,10 @@ def render_document(doc: DocPlan, rng: random.Random, *, family: str = "a") -> b
     if doc.fmt == "pdf":
         fn = r.render_lease_contract if doc.kind == "lease_contract" else r.render_labor_contract
         if family != "a":
-            data = bytes(
-                render_document_family(doc.kind, doc.payload, family=family, rng=rng, scanned=doc.scanned)
-            )
+            pdf = render_document_family(doc.kind, doc.payload, family=family, rng=rng, scanned=doc.scanned)
+            if not isinstance(pdf, bytes):  # contracts are PDF kinds: they come back as bytes
+                raise TypeError(f"{doc.kind} came back as an image, not PDF bytes")
+            data = pdf
         else:
             data = fn(doc.payload, rng=rng, scanned=doc.scanned)
     else:
@@ -360,7 +361,10 @@ def render_document(doc: DocPlan, rng: random.Random, *, family: str = "a") -> b
         if doc.kind == "photo":
             img = r.render_portrait(doc.payload, rng=rng, defect=doc.portrait_defect)
         elif family != "a" and has_families(doc.kind):
-            img = render_document_family(doc.kind, doc.payload, family=family, rng=rng)
+            drawn = render_document_family(doc.kind, doc.payload, family=family, rng=rng)
+            if isinstance(drawn, bytes):  # image kinds come back as a PIL image
+                raise TypeError(f"{doc.kind} came back as PDF bytes, not an image")
+            img = drawn
         else:
             img = renderers[doc.kind](doc.payload, rng=rng)
         if doc.degradation == "glare_id_number":
@@ -522,7 +526,7 @@ def generate_city(
         today=today,
         residents=residents,
         cases=cases,
-        format=fmt,  # type: ignore[arg-type]
+        format=fmt,
         applicants=len(builds),
         businesses=len(rows["business_registry"]),
         table_rows={t: len(rows[t]) for t in TABLE_COLUMNS},

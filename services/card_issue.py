@@ -195,7 +195,7 @@ def _id_card_details(case_id: str, engine: Engine | None) -> tuple[str, str]:
     if not hasattr(decoded, "bgr"):
         return "", ""
     try:
-        reading = read_id_front(decoded.bgr, engine=load_ocr_settings().engine("id_front"))  # type: ignore[union-attr]
+        reading = read_id_front(decoded.bgr, engine=load_ocr_settings().engine("id_front"))
     except Exception:  # an OCR failure leaves the fields for the card centre, it does not stop the card
         log.exception("reading the ID card for the card face failed (case %s)", case_id)
         return "", ""

@@ -128,7 +128,7 @@ def confirm_each(
     unknown: list[str] = []
     for value in dict.fromkeys(n for n in numbers if n):
         with unit_of_work(engine) as uow:
-            result = uow.session.exec(  # type: ignore[call-overload]
+            result = uow.session.exec(
                 update(table)
                 .where(getattr(table, number) == value, getattr(table, stamp).is_(None))
                 .values({stamp: utcnow()})

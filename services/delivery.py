@@ -56,7 +56,7 @@ def dispatch_card(case_id: str, *, on: date | None = None, engine: Engine | None
     production = load_production()
     try:
         with unit_of_work(engine) as uow:
-            claimed = uow.session.exec(  # type: ignore[call-overload]
+            claimed = uow.session.exec(
                 update(Case)
                 .where(col(Case.id) == case_id, col(Case.status) == CaseStatus.IN_PRODUCTION.value)
                 .values(updated_at=utcnow())
@@ -214,7 +214,7 @@ def confirm_picked_up(case_id: str, pickup_code: str, engine: Engine | None = No
             )
         if not secrets.compare_digest(delivery.pickup_code or "", pickup_code.strip()):
             raise PickupRefused("取件码不正确。 The pickup code does not match.")
-        result = uow.session.exec(  # type: ignore[call-overload]
+        result = uow.session.exec(
             update(Delivery)
             .where(col(Delivery.id) == delivery.id, col(Delivery.handed_over_at).is_(None))
             .values(handed_over_at=utcnow())
@@ -226,7 +226,7 @@ def confirm_picked_up(case_id: str, pickup_code: str, engine: Engine | None = No
 def complete_case(case_id: str, engine: Engine | None = None) -> CaseStatus:
     """办结: the card has reached the applicant (delivered or picked up)."""
     with unit_of_work(engine) as uow:
-        claimed = uow.session.exec(  # type: ignore[call-overload]
+        claimed = uow.session.exec(
             update(Case)
             .where(
                 col(Case.id) == case_id,

@@ -222,10 +222,10 @@ def bump(session: Session, name: str) -> int:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        session.exec(pg_insert(Counter).values(name=name, value=0).on_conflict_do_nothing())  # type: ignore[call-overload]
+        session.exec(pg_insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        session.exec(sqlite_insert(Counter).values(name=name, value=0).on_conflict_do_nothing())  # type: ignore[call-overload]
-    session.exec(update(Counter).where(col(Counter.name) == name).values(value=Counter.value + 1))  # type: ignore[call-overload]
+        session.exec(sqlite_insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
+    session.exec(update(Counter).where(col(Counter.name) == name).values(value=Counter.value + 1))
     return int(session.exec(select(Counter.value).where(Counter.name == name)).one())

@@ -161,7 +161,7 @@ class UnitOfWork:
         again on the committed row; SQLite lets one writer in at a time. The loser must write
         nothing that depends on the claim (roll back, or record only that it lost).
         """
-        result = self.session.exec(statement)  # type: ignore[call-overload]
+        result = self.session.exec(statement)
         return cast(CursorResult[Any], result).rowcount == 1
 
     def commit(self) -> None:

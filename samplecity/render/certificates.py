@@ -133,7 +133,7 @@ def render_business_license(doc: BusinessLicense, *, rng: random.Random) -> Imag
     return img
 
 
-def _fake_qr(d: ImageDraw.ImageDraw, xy: tuple[int, int], size: int, rng: random.Random) -> None:
+def _fake_qr(d: ImageDraw.ImageDraw, xy: tuple[float, float], size: int, rng: random.Random) -> None:
     n = 25
     cell = size / n
     x0, y0 = xy
@@ -211,7 +211,7 @@ def render_property_certificate(doc: PropertyCertificate, *, rng: random.Random)
             f"分摊建筑面积：{doc.area_m2 * 0.18:.2f}㎡\n房屋结构：钢筋混凝土结构",
         ),
     ]
-    y = 230
+    y: float = 230
     top = y
     for label, value in rows:
         lines = wrap_width(value, f, x1 - x0 - label_w - 40)

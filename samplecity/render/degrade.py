@@ -67,7 +67,7 @@ def _jpeg(img: Image.Image, quality: int) -> Image.Image:
 def _skew(img: Image.Image, rng: random.Random) -> Image.Image:
     angle = rng.uniform(2, 8) * rng.choice((-1, 1))
     fill = (rng.randint(225, 255),) * 3
-    return img.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)  # type: ignore[arg-type]
+    return img.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
 
 
 def _severe_blur(img: Image.Image, rng: random.Random) -> Image.Image:

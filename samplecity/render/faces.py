@@ -346,7 +346,7 @@ def render_portrait(face_seed: int, *, rng: random.Random, defect: str | None = 
     scale = rng.uniform(0.95, 1.05)
     if defect is None:
         bg = (rng.randint(246, 255),) * 3
-        img = _background((w, h), bg, rng)  # type: ignore[arg-type]
+        img = _background((w, h), bg, rng)
         draw_person(img, genes, cx=w / 2 + jitter_x, cy=190 + jitter_y, scale=scale, rng=rng)
     elif defect == "colored_background":
         colour: RGB = rng.choice(((67, 142, 219), (60, 120, 200), (216, 30, 40), (200, 40, 48)))
@@ -361,7 +361,7 @@ def render_portrait(face_seed: int, *, rng: random.Random, defect: str | None = 
         img = _no_face(genes, (w, h), rng)
     elif defect == "landscape":
         lw, lh = 640, 480
-        img = _background((lw, lh), (rng.randint(240, 252),) * 3, rng)  # type: ignore[arg-type]
+        img = _background((lw, lh), (rng.randint(240, 252),) * 3, rng)
         draw_person(img, genes, cx=lw * rng.uniform(0.4, 0.6), cy=lh * 0.42, scale=0.62, rng=rng)
     else:
         raise ValueError(f"unknown portrait defect {defect!r}")

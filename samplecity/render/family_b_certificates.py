@@ -164,7 +164,7 @@ def render_business_license_b(doc: BusinessLicense, *, rng: random.Random) -> Im
     label_colour = rng.choice(((110, 70, 40), (60, 60, 60), (40, 60, 110)))
     x0 = m + 70
     inner = w - 2 * x0
-    y = 360
+    y: float = 360
     if rng.random() < 0.5:
         # Code in a box at the top left, label over value; QR code at the top right.
         cw = vf.getlength(doc.uscc) + 60
@@ -205,7 +205,7 @@ def render_business_license_b(doc: BusinessLicense, *, rng: random.Random) -> Im
         rows.append(cur)
         widths = [inner / cols] * cols
         ruled = rng.random() < 0.5
-        vsize = vf.size
+        vsize = int(vf.size)  # Pillow types a font's size float; fonts.font loads whole pixels
     else:
         lw = (
             lf.getlength("法定代表人（负责人）") + 30
@@ -232,7 +232,7 @@ def render_business_license_b(doc: BusinessLicense, *, rng: random.Random) -> Im
         rows.append(_side("经营范围", _scope(rng), span=3 if not portrait else 1))
         widths = [lw, vw, lw, vw] if not portrait else [lw, vw]
         ruled = True
-        vsize = vf.size - 2
+        vsize = int(vf.size) - 2
     ax, ay = w - x0 - 360, h - m - 200
     # Shrink the values until the form ends above the authority's block (measured on scratch paper).
     for _ in range(6):
@@ -281,11 +281,11 @@ def render_property_certificate_b(doc: PropertyCertificate, *, rng: random.Rando
     d = ImageDraw.Draw(img)
     face = fonts.pick(rng, fonts.available(fonts.CJK_FACES))
     f = fonts.font(face, rng.randint(29, 32))
-    lf = fonts.font(face, f.size - rng.randint(0, 4))
+    lf = fonts.font(face, int(f.size) - rng.randint(0, 4))
     colour = rng.choice(((30, 90, 60), (40, 40, 40), (120, 40, 40)))
     head, tail = _split_cert_no(doc.certificate_no)
     where = rng.randrange(3)
-    y = 120
+    y: float = 120
     if where == 0:
         # Two lines at the top right, as printed on the booklet's register page.
         hf = fonts.font(face, rng.randint(32, 36))
@@ -369,7 +369,7 @@ def render_property_certificate_b(doc: PropertyCertificate, *, rng: random.Rando
             (x0, y),
             [inner * 0.5, inner * 0.5],
             rows,
-            lf=fonts.font(face, lf.size - 4),
+            lf=fonts.font(face, int(lf.size) - 4),
             vf=f,
             ruled=True,
             colour=colour,
@@ -419,7 +419,7 @@ def render_enrollment_certificate_b(doc: EnrollmentCertificate, *, rng: random.R
     bf = fonts.font(face, rng.randint(32, 35))
     x0 = rng.randint(120, 150)
     inner = w - 2 * x0
-    y = 320
+    y: float = 320
     if rng.random() < 0.4:
         d.text((x0, y), rng.choice(("致：有关单位", "成都市公安局：", "有关部门：")), font=bf, fill=INK)
         y += int(bf.size * 2)
@@ -591,7 +591,7 @@ def render_old_permit_b(doc: OldPermit, *, rng: random.Random) -> Image.Image:
     lf = fonts.font(fonts.pick(rng, fonts.available(fonts.SANS_FACES)), 17)
     vf = fonts.font(face, rng.randint(22, 24))
     x = 236
-    y = 88
+    y: float = 88
     birth = f"{person.birth_date.year}年{person.birth_date.month}月{person.birth_date.day}日"
     when = rng.choice((date_cn(doc.issued_on), date_dotted(doc.issued_on)))
     if rng.random() < 0.5:

@@ -31,6 +31,9 @@ from samplecity.render.pages import (
     paint_scanned_pdf,
 )
 
+# reportlab has no type hints: typed page sizes keep the layout's coordinates floats, not Any.
+PAGE_W: float
+PAGE_H: float
 PAGE_W, PAGE_H = A4
 HAND_INK = (26, 30, 78)
 

@@ -268,13 +268,13 @@ def render_old_permit(doc: OldPermit, *, rng: random.Random) -> Image.Image:
     for lab, val in rows:
         draw_spaced(d, (x_label, y + 3), lab, lf, LABEL_BLUE, width=lf.getlength("公民身份号码"))
         if lab == "居住地址":
-            af = fonts.font(vface, vf.size - 3)
+            af = fonts.font(vface, int(vf.size) - 3)  # Pillow types the size float: whole pixels here
             addr = wrap_width(val, af, max_w)[:2]
             for i, ln in enumerate(addr):
                 d.text((x_value, y + i * (af.size + 5)), ln, font=af, fill=INK)
             y += len(addr) * (af.size + 5) + gap
             continue
-        f = fit_font(vface, val, max_w, vf.size)
+        f = fit_font(vface, val, max_w, int(vf.size))
         d.text((x_value, y), val, font=f, fill=INK)
         y += vf.size + gap
     pw, ph = 210, 258

@@ -311,7 +311,7 @@ def scan(img: Image.Image, rng: random.Random) -> Image.Image:
     out = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
     angle = rng.uniform(0.3, 1.6) * rng.choice((-1, 1))
     fill = tuple(int(v) for v in np.clip(np.array((250, 250, 250)) * grey, 0, 255))
-    out = out.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=fill)  # type: ignore[arg-type]
+    out = out.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=fill)
     out = out.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.0)))
     if rng.random() < 0.5:
         out = out.convert("L").convert("RGB")  # many scanners default to greyscale
