@@ -44,7 +44,7 @@ def _city_is_current(city_dir: Path, *, cases: int, seed: int, day: str) -> bool
     manifest = city_dir / "city.json"
     if not manifest.exists():
         return False
-    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data: dict[str, object] = json.loads(manifest.read_text(encoding="utf-8"))
     return data.get("seed") == seed and data.get("today") == day and data.get("cases") == cases
 
 

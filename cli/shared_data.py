@@ -171,7 +171,7 @@ def lookup(id_number: Annotated[str, typer.Argument(help="公民身份号码 ID 
         mine = [m for m in months if m.employer_uscc == uscc]
         business = data.business(uscc)
         label = f"{uscc} {business.name} ({business.status})" if business else f"{uscc} (not in registry)"
-        si.add_row("", label, f"{mine[0].month}…{mine[-1].month}", str(sum(m.paid for m in mine)),
+        si.add_row("", label, f"{mine[0].month}…{mine[-1].month}", str(sum(1 for m in mine if m.paid)),
                    ", ".join(m.month for m in mine if not m.paid) or "—")  # fmt: skip
     console.print(si)
 

@@ -328,10 +328,13 @@ def _holds_the_ink(small: np.ndarray, quad: np.ndarray) -> bool:
     """A colour-difference outline can clip a card whose background is close to the surface's; the
     card must hold (nearly) all the dark strokes in the picture, or the outline is wrong."""
     grey = to_grey(small)
-    ink = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 25)
-    inside = np.zeros_like(ink)
-    cv2.fillConvexPoly(inside, quad.astype(np.int32), 255)
-    inside = cv2.dilate(inside, np.ones((9, 9), np.uint8))
+    # Both masks are uint8 0/255 images; OpenCV's stubs type them as any numeric array, which has no `~`.
+    ink: np.ndarray = cv2.adaptiveThreshold(
+        grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 25
+    )
+    card = np.zeros_like(ink)
+    cv2.fillConvexPoly(card, quad.astype(np.int32), 255)
+    inside: np.ndarray = cv2.dilate(card, np.ones((9, 9), np.uint8))
     total = int(np.count_nonzero(ink))
     outside = int(np.count_nonzero(ink & ~inside))
     return total == 0 or outside / total < 0.03

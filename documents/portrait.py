@@ -58,7 +58,11 @@ class PortraitResult:
 
 @cache
 def _cascade() -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+    # Imported here, after documents.safe_image has loaded OpenCV with its pixel limit; cv2's own
+    # stubs do not declare the `data` submodule, the explicit import does.
+    from cv2.data import haarcascades
+
+    path = haarcascades + "haarcascade_frontalface_default.xml"
     cascade = cv2.CascadeClassifier(path)
     if cascade.empty():  # pragma: no cover - a broken OpenCV install
         raise RuntimeError(f"cannot load the face model {path}")

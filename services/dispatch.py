@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from services.processing import attach_flow_run
@@ -11,6 +12,7 @@ from services.stack import DEPLOYMENT, prefect_api_url, prefect_connection
 
 if TYPE_CHECKING:  # Prefect is imported where there is one to talk to: importing it configures logging
     from prefect.client.orchestration import SyncPrefectClient
+    from prefect.client.schemas.objects import FlowRun
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,11 @@ def start_case_flow(case_id: str, business_type: str, *, attempt: str = "submit"
         )
     from prefect.deployments import run_deployment
 
+    # Prefect's async_dispatch types run_deployment as returning `FlowRun | Coroutine[..., FlowRun]` and
+    # without its `_sync` keyword; with `_sync=True` it runs the sync body, which returns a FlowRun.
+    run_sync = cast("Callable[..., FlowRun]", run_deployment)
     with prefect_connection(api_url):
-        flow_run = run_deployment(
+        flow_run = run_sync(
             DEPLOYMENT,
             parameters={"case_id": case_id},
             timeout=0,

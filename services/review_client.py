@@ -36,7 +36,7 @@ def submit_review(
         raise NotWaitingForReview(
             f"案件未在等待审核 case {case_id} is not waiting for a review ({state.status.value})"
         )
-    answer = {
+    answer: dict[str, object] = {
         "decision": form_option(choice),
         "reason_codes": [code.value for code in reason_codes],
         "comment": comment,

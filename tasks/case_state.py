@@ -5,7 +5,8 @@ from __future__ import annotations
 from prefect import task
 from prefect.runtime import flow_run
 
-from services.processing import CaseState, attach_flow_run, read_case_state
+from services.processing import CaseState as CaseState  # re-exported: flows/ do not import services/
+from services.processing import attach_flow_run, read_case_state
 from tasks.policy import STEP
 
 

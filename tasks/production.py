@@ -9,7 +9,8 @@ from prefect import get_run_logger, task
 from models.status import CaseStatus
 from services import card_issue, card_spool, delivery
 from services.notifications import send_pending
-from services.production import NextStep, next_step
+from services.production import NextStep as NextStep  # re-exported: flows/ do not import services/
+from services.production import next_step
 from tasks.policy import STEP
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from prefect import get_client, get_run_logger, task
 from prefect.input.run_input import keyset_from_base_key
@@ -46,6 +47,6 @@ def _submitted_at(run_id: str | None, pause_key: str) -> datetime | None:
     response_key = keyset_from_base_key(f"suspended-{pause_key}")["response"]
     with get_client(sync_client=True) as client:
         stored = client.filter_flow_run_input(
-            flow_run_id=run_id, key_prefix=response_key, limit=1, exclude_keys=set()
+            flow_run_id=UUID(run_id), key_prefix=response_key, limit=1, exclude_keys=set()
         )
     return stored[0].created if stored else None

@@ -413,7 +413,7 @@ def parse_id_front(lines: Sequence[OcrLine], *, id_number_hint: str | None = Non
         # in the benchmark: 2107221990… "corrected" to 2107221890…).
         num = IdNumberReading(None, 0.0, "correction not confirmed by the printed birth date")
     notes.append(f"id_number: {num.note}")
-    id_fact = Fact(value=num.value, confidence=_c(num.confidence)) if num.value else None
+    id_fact: Fact[str] | None = Fact(value=num.value, confidence=_c(num.confidence)) if num.value else None
 
     ocr_sex = clean_sex(by_key["sex"].value) if "sex" in by_key else None
     birth_fact: Fact[date] | None = None

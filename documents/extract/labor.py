@@ -10,6 +10,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
@@ -125,7 +126,7 @@ def _whole(code: str, lines: Sequence[str]) -> bool:
     return any(len(p) == 18 and find_uscc(p) == [code] for p in pieces)
 
 
-def _term(doc: DocumentText) -> tuple[Fact | None, Fact | None]:
+def _term(doc: DocumentText) -> tuple[Fact[date] | None, Fact[date] | None]:
     start, end, line = term_dates(doc, TERM_LABELS, START_LABELS, END_LABELS)
     open_line = next((i for i, text in enumerate(doc.lines) if any(w in text for w in OPEN_ENDED)), None)
     if open_line is not None and (line is None or line == open_line):

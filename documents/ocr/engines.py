@@ -116,7 +116,8 @@ def dark_ink(img: np.ndarray) -> np.ndarray:
     line it certifies (a lodging certificate's issuer was not read at all under its seal)."""
     if img.ndim == 2:
         return img
-    return img[:, :, :3].max(axis=2)
+    brightest: np.ndarray = img[:, :, :3].max(axis=2)  # numpy types a reduction along an axis as Any
+    return brightest
 
 
 def flatten_illumination(img: np.ndarray, *, kernel: int = 31) -> np.ndarray:

@@ -212,9 +212,13 @@ def _insert(connection: sqlite3.Connection, table: str, frame: pd.DataFrame) -> 
 
 
 def _column_values(series: pd.Series) -> list[Any]:
-    if series.dtype == bool or series.dtype.kind == "i":
-        return series.tolist()
-    return series.to_numpy(dtype=object, na_value=None).tolist()
+    # pandas types tolist() as returning Any
+    values: list[Any] = (
+        series.tolist()
+        if series.dtype == bool or series.dtype.kind == "i"
+        else series.to_numpy(dtype=object, na_value=None).tolist()
+    )
+    return values
 
 
 # --- reading and cleaning one table ---------------------------------------------------------------
@@ -559,7 +563,8 @@ def _mask(values: Any) -> np.ndarray:
     import numpy as np
 
     if hasattr(values, "to_numpy"):
-        return values.to_numpy(dtype=bool, na_value=False)
+        mask: np.ndarray = values.to_numpy(dtype=bool, na_value=False)  # `values` is Any: a pandas result
+        return mask
     return np.asarray(values, dtype=bool)
 
 
