@@ -44,20 +44,20 @@ demo: setup
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy models
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n 2 --dist loadfile -q
 
 # The fast loop for your own changes (about 1.5 min on 2 cores): lint, format, types, unit tests.
 check: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy models
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n 2 -q tests/unit
 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy models
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf var $(VENV)
