@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from cli.output import console, emit_json, emit_json_lines, err_console, print_table
+from cli.output import PIPED_WIDTH, console, emit_json, emit_json_lines, err_console, print_table
 from config.settings import get_settings, today
 from models.package import PackageRefused
 from models.status import CaseStatus
@@ -315,8 +315,7 @@ def demo(
     except EngineUnavailable as exc:
         err_console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
-    # Piped output (make, CI logs) would otherwise be cut to 80 columns.
-    wide = console if console.is_terminal else Console(width=170)
+    wide = console if console.is_terminal else Console(width=PIPED_WIDTH)
     run_demo(wide, cases=cases_count, seed=seed, auto_review=auto_review, keep_running=keep_running)
 
 

@@ -18,6 +18,9 @@ from rich.table import Column, Table
 
 console = Console()
 err_console = Console(stderr=True)
+# Piped output (a script, make, a CI log) has no terminal width: rich would cut tables to 80
+# columns, ids included. Tables are printed this wide there instead.
+PIPED_WIDTH = 170
 
 Record = BaseModel | Mapping[str, Any]
 
@@ -47,6 +50,6 @@ def print_table(
     table = Table(*columns, title=title, **table_options)
     for row in rows:
         table.add_row(*row)
-    console.print(table)
+    (console if console.is_terminal else Console(width=PIPED_WIDTH)).print(table)
     if footer is not None:
         console.print(f"[dim]{footer}[/dim]")
