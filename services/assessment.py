@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine
-from sqlmodel import select
 
 from config.city import load_city, load_policy, load_reason_catalogue
 from config.requirements import load_requirements
@@ -24,7 +23,7 @@ from models.decision import Decision, decide
 from models.package import ApplicationPackage, DocumentKind
 from models.residence_years import ResidencePeriod, residence_period
 from models.routing import Routing, route_address
-from models.tables import Case, Document
+from models.tables import Case
 from storage.db import unit_of_work
 from storage.shared_data import SharedData, SnapshotError, get_shared_data
 
@@ -59,9 +58,7 @@ def assess_case(
         case = uow.session.get(Case, case_id)
         if case is None:
             raise CaseNotFound(case_id)
-        kinds = uow.session.exec(
-            select(Document.kind).where(Document.case_id == case_id, Document.superseded == False)  # noqa: E712
-        ).all()
+        kinds = [document.kind for document in uow.documents.current(case_id)]
         application = ApplicationPackage.model_validate(case.application)
     present = {DocumentKind(kind) for kind in kinds}
     shared = shared or get_shared_data()

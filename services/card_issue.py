@@ -17,7 +17,7 @@ from datetime import date
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from config.production import load_production
 from config.requirements import load_requirements
@@ -26,7 +26,7 @@ from models.card import CardFace
 from models.id_number import birth_date_of, sex_of
 from models.package import DocumentKind
 from models.status import CaseStatus
-from models.tables import CardIssue, Case, Document
+from models.tables import CardIssue, Case
 from services.assessment import CaseNotFound
 from services.effects import DONE, bump, ensure_effect
 from storage.db import unit_of_work
@@ -209,9 +209,5 @@ def _id_card_details(case_id: str, engine: Engine | None) -> tuple[str, str]:
 
 def _current_document_hash(case_id: str, kind: DocumentKind, engine: Engine | None) -> str | None:
     with unit_of_work(engine) as uow:
-        row = uow.session.exec(
-            select(Document)
-            .where(Document.case_id == case_id, Document.kind == kind.value, Document.superseded == False)  # noqa: E712
-            .order_by(col(Document.id).desc())
-        ).first()
-        return row.content_hash if row else None
+        rows = uow.documents.current(case_id, kind)
+    return rows[-1].content_hash if rows else None

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
-from sqlmodel import select
 
 from config.city import load_reason_catalogue
 from documents.ocr.engines import EngineUnavailable
@@ -27,7 +26,7 @@ from models.checks.facts import DocumentFacts
 from models.checks.result import CheckOutcome, failed, passed
 from models.package import DocumentKind
 from models.reasons import ReasonCode
-from models.tables import Case, Document
+from models.tables import Case
 from storage.db import unit_of_work
 from storage.documents import get_document_store
 
@@ -294,13 +293,7 @@ def describe_reading(reading: DocumentReading) -> dict[str, object]:
 def read_case_documents(case_id: str, engine: Engine | None = None) -> DocumentsRead:
     """Read every current (not superseded) document of a case."""
     with unit_of_work(engine) as uow:
-        rows = list(
-            uow.session.exec(
-                select(Document)
-                .where(Document.case_id == case_id, Document.superseded == False)  # noqa: E712
-                .order_by(Document.id)  # type: ignore[arg-type]
-            )
-        )
+        rows = uow.documents.current(case_id)
         case = uow.session.get(Case, case_id)
         declared = Declared(name=case.applicant_name) if case is not None else None
     store = get_document_store()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, update
-from sqlmodel import col, select
+from sqlmodel import col
 
 from config.city import load_city
 from config.settings import get_settings
@@ -255,17 +255,10 @@ def station_refusal(reviewer_id: str, case: Case) -> tuple[str, str] | None:
 def current_documents(case_id: str, *, engine: Engine | None = None) -> Sequence[Document]:
     """The case's current (not superseded) documents, in upload order."""
     with unit_of_work(engine) as uow:
-        return uow.session.exec(
-            select(Document)
-            .where(Document.case_id == case_id, Document.superseded == False)  # noqa: E712
-            .order_by(col(Document.id))
-        ).all()
+        return uow.documents.current(case_id)
 
 
 def current_document(case_id: str, document_id: int, *, engine: Engine | None = None) -> Document | None:
     """The document, if it belongs to that case and has not been replaced by a correction."""
     with unit_of_work(engine) as uow:
-        document = uow.session.get(Document, document_id)
-    if document is None or document.case_id != case_id or document.superseded:
-        return None
-    return document
+        return uow.documents.get(case_id, document_id)

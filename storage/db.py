@@ -28,6 +28,7 @@ from storage.permissions import (
     private_umask,
     require_private,
 )
+from storage.repositories import Documents
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -147,6 +148,7 @@ class UnitOfWork:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.documents = Documents(session)
 
     def add(self, *rows: Any) -> None:
         for row in rows:
