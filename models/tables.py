@@ -22,6 +22,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime | None = None) -> datetime:
+    """`moment` as an aware UTC datetime (now when None): SQLite hands stored datetimes back naive,
+    and they were stored as UTC."""
+    if moment is None:
+        return utcnow()
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class CaseBase(SQLModel):
     submission_id: str = Field(max_length=64, unique=True, index=True)
     business_type: str = Field(max_length=16)

@@ -26,12 +26,12 @@ import secrets
 import socket
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, Update, update
 from sqlmodel import Session, col, select
 
-from models.tables import Counter, SideEffect, utcnow
+from models.tables import Counter, SideEffect, as_utc, utcnow
 from storage.db import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -134,18 +134,14 @@ def _owner_gone(owner: str | None) -> bool:
     return False
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def takeable(effect: SideEffect, now: datetime, reconcile_before: datetime | None) -> bool:
     """Whether this process may claim the effect now."""
     if effect.state == PENDING:
         # Reconcile leaves fresh pending effects to the live run that owes them.
-        return reconcile_before is None or _aware(effect.created_at) <= reconcile_before
+        return reconcile_before is None or as_utc(effect.created_at) <= reconcile_before
     if effect.state != WRITING:
         return False
-    lapsed = effect.lease_until is None or _aware(effect.lease_until) <= now
+    lapsed = effect.lease_until is None or as_utc(effect.lease_until) <= now
     return lapsed or _owner_gone(effect.owner)
 
 

@@ -26,7 +26,7 @@ from sqlmodel import col
 
 from config.city import load_city
 from config.settings import get_settings
-from models.tables import Case, Document, ReviewAccess, ReviewSession
+from models.tables import Case, Document, ReviewAccess, ReviewSession, as_utc
 from services.document_links import SignatureInvalid, b64decode, sign, unsign
 from services.reviewers import _may_decide, authenticate_decision, reviewer_secret
 from storage.db import unit_of_work
@@ -40,17 +40,6 @@ _NOTE_MAX_CHARS = 200  # review_access.note
 
 NOT_SIGNED_IN = ("请先登录", "Please sign in")
 SESSION_ENDED = ("登录已过期或已退出，请重新登录", "Your sign-in has expired or ended; sign in again")
-
-
-def _moment(at: datetime | None) -> datetime:
-    if at is None:
-        return datetime.now(UTC)
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands datetimes back naive (stored as UTC): compare them as UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -143,7 +132,7 @@ def sign_in(
         )
         log.info("sign-in to the review pages of case %s refused: %s", case_id, auth.refusal_en)
         return SignIn(False, refusal_zh=refusal[0], refusal_en=refusal[1], forbidden=forbidden)
-    moment = _moment(at)
+    moment = as_utc(at)
     session_id = secrets.token_urlsafe(_SESSION_ID_BYTES)
     expires_at = moment + timedelta(hours=get_settings().review_session_hours)
     with unit_of_work(engine) as uow:
@@ -189,12 +178,12 @@ def session_of(
         return None
     with unit_of_work(engine) as uow:
         row = uow.session.get(ReviewSession, session_id)
-    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= _moment(at):
+    if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= as_utc(at):
         return None
     # A reviewer taken off the roster or revoked (`rongju reviewers revoke`) is signed out at once.
     if not _enrolled(row.reviewer_id):
         return None
-    return ActiveSession(id=row.id, reviewer_id=row.reviewer_id, expires_at=_aware(row.expires_at))
+    return ActiveSession(id=row.id, reviewer_id=row.reviewer_id, expires_at=as_utc(row.expires_at))
 
 
 def sign_out(session: ActiveSession, *, engine: Engine | None = None) -> None:

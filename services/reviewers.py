@@ -31,7 +31,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ from models.tables import (
     ReviewerCodeFailure,
     ReviewerCodeUse,
     ReviewLock,
+    as_utc,
 )
 from services.effects import done_effect, find_effect
 from services.sla import ESCALATION_CHANNEL
@@ -89,12 +90,6 @@ class AuthResult:
 
 def _refused(zh: str, en: str, reviewer: Reviewer | None = None, step: int | None = None) -> AuthResult:
     return AuthResult(accepted=False, reviewer=reviewer, refusal_zh=zh, refusal_en=en, time_step=step)
-
-
-def _moment(at: datetime | None) -> datetime:
-    if at is None:
-        return datetime.now(UTC)
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 # --- where the TOTP secrets come from ------------------------------------------------------------
@@ -328,7 +323,7 @@ def matching_time_step(reviewer: Reviewer, code: str, at: datetime | None = None
     totp = _totp(reviewer)
     if totp is None:
         return None
-    moment = _moment(at)
+    moment = as_utc(at)
     now_step = totp.timecode(moment)
     # The current step first: a code that happens to match two steps is counted as the current one.
     for offset in sorted(range(-VALID_WINDOW, VALID_WINDOW + 1), key=abs):
@@ -345,13 +340,13 @@ def current_code(reviewer_id: str, at: datetime | None = None) -> str:
             "One-time codes are printed in demo mode only (RONGJU_DEMO=1); reviewers read theirs "
             "from their authenticator app",
         )
-    return pyotp.TOTP(load_city().reviewer(reviewer_id).totp_secret.get_secret_value()).at(_moment(at))
+    return pyotp.TOTP(load_city().reviewer(reviewer_id).totp_secret.get_secret_value()).at(as_utc(at))
 
 
 def seconds_left(at: datetime | None = None) -> int:
     """Seconds until the current 30-s step (and so the current code) ends."""
     interval = 30
-    return interval - int(_moment(at).timestamp()) % interval
+    return interval - int(as_utc(at).timestamp()) % interval
 
 
 def _may_decide(reviewer: Reviewer, case: Case, city: City) -> AuthResult | None:
@@ -549,7 +544,7 @@ def _authenticate(
     lock), because the form is stored in Prefect where others can read it.
     """
     city = load_city()
-    moment = _moment(at)
+    moment = as_utc(at)
     reviewer_id = reviewer_id.strip()
     try:
         reviewer = city.reviewer(reviewer_id)
