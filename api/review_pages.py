@@ -50,11 +50,10 @@ from services.review_sessions import (
     current_document,
     current_documents,
     load_case,
-    record_access,
+    record_view,
     session_of,
     sign_in,
     sign_out,
-    station_refusal,
 )
 from services.reviewers import ReviewerSecretsError
 from storage.documents import get_document_store
@@ -356,14 +355,7 @@ def get_case_page(case_id: str, request: Request) -> Response:
     case = load_case(case_id)
     if case is None:
         return _message_page(404, "案件不存在", "No such case")
-    refusal = station_refusal(session.reviewer_id, case)
-    record_access(
-        reviewer_id=session.reviewer_id,
-        case_id=case.id,
-        action="case",
-        allowed=refusal is None,
-        refusal=refusal,
-    )
+    refusal = record_view(session.reviewer_id, case, "case")
     if refusal is not None:
         return _message_page(403, "无权查看本案件材料", "You may not see this case's documents", refusal)
     store = get_document_store()
@@ -435,16 +427,7 @@ def get_document_page(
     document = current_document(case_id, document_id) if case is not None else None
     if case is None or document is None:
         return _problem(404, "document_not_found", "材料不存在或已被补正材料替换", "no such current document")
-    refusal = station_refusal(session.reviewer_id, case)
-    record_access(
-        reviewer_id=session.reviewer_id,
-        case_id=case.id,
-        action="document",
-        allowed=refusal is None,
-        document_id=document_id,
-        page=page,
-        refusal=refusal,
-    )
+    refusal = record_view(session.reviewer_id, case, "document", document_id=document_id, page=page)
     if refusal is not None:
         return _problem(403, "forbidden", *refusal)
     try:

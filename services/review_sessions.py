@@ -28,7 +28,7 @@ from config.city import load_city
 from config.settings import get_settings
 from models.tables import Case, Document, ReviewAccess, ReviewSession, as_utc
 from services.document_links import SignatureInvalid, b64decode, sign, unsign
-from services.reviewers import _may_decide, authenticate_decision, reviewer_secret
+from services.reviewers import authenticate_decision, may_decide, reviewer_secret
 from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -118,10 +118,6 @@ def sign_in(
     )
     if not auth.accepted or auth.reviewer is None:
         refusal = (auth.refusal_zh or "", auth.refusal_en or "")
-        # Refused for the station/分局 rule itself (not for the code): a new code will not help.
-        forbidden = (
-            auth.reviewer is not None and _station_refusal(auth.reviewer.id, case_id, engine) == refusal
-        )
         record_access(
             reviewer_id=reviewer_id,
             case_id=case_id,
@@ -131,7 +127,7 @@ def sign_in(
             engine=engine,
         )
         log.info("sign-in to the review pages of case %s refused: %s", case_id, auth.refusal_en)
-        return SignIn(False, refusal_zh=refusal[0], refusal_en=refusal[1], forbidden=forbidden)
+        return SignIn(False, refusal_zh=refusal[0], refusal_en=refusal[1], forbidden=auth.forbidden)
     moment = as_utc(at)
     session_id = secrets.token_urlsafe(_SESSION_ID_BYTES)
     expires_at = moment + timedelta(hours=get_settings().review_session_hours)
@@ -220,13 +216,6 @@ def load_case(case_id: str, *, engine: Engine | None = None) -> Case | None:
         return uow.session.get(Case, case_id)
 
 
-def _station_refusal(reviewer_id: str, case_id: str, engine: Engine | None) -> tuple[str, str] | None:
-    case = load_case(case_id, engine=engine)
-    if case is None:
-        return ("案件不存在", "No such case")
-    return station_refusal(reviewer_id, case)
-
-
 def station_refusal(reviewer_id: str, case: Case) -> tuple[str, str] | None:
     """None when the reviewer may see this case (of their station, or of the 分局 they supervise);
     else why not (zh, en). The rule is the one deciding uses (services.reviewers)."""
@@ -235,10 +224,28 @@ def station_refusal(reviewer_id: str, case: Case) -> tuple[str, str] | None:
         reviewer = city.reviewer(reviewer_id)
     except KeyError:
         return ("审核人编号不在审核人员名册中", "The reviewer id is not on the roster")
-    refusal = _may_decide(reviewer, case, city)
+    refusal = may_decide(reviewer, case, city)
     if refusal is None:
         return None
     return (refusal.refusal_zh or "", refusal.refusal_en or "")
+
+
+def record_view(
+    reviewer_id: str, case: Case, action: str, *, document_id: int | None = None, page: int | None = None
+) -> tuple[str, str] | None:
+    """Whether a signed-in reviewer may see this page of the case (None) or why not — and the audit
+    row of the view, shown or refused."""
+    refusal = station_refusal(reviewer_id, case)
+    record_access(
+        reviewer_id=reviewer_id,
+        case_id=case.id,
+        action=action,
+        allowed=refusal is None,
+        document_id=document_id,
+        page=page,
+        refusal=refusal,
+    )
+    return refusal
 
 
 def current_documents(case_id: str, *, engine: Engine | None = None) -> Sequence[Document]:

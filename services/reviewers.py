@@ -30,7 +30,7 @@ import re
 import stat
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,8 @@ class AuthResult:
     refusal_en: str | None = None
     # The TOTP step the code belonged to (set when the code matched).
     time_step: int | None = None
+    # Refused by the station/分局 rule itself, not for the code: a new code will not change it.
+    forbidden: bool = False
 
     @property
     def refusal(self) -> str | None:
@@ -88,8 +90,12 @@ class AuthResult:
         return f"{self.refusal_zh} / {self.refusal_en}"
 
 
-def _refused(zh: str, en: str, reviewer: Reviewer | None = None, step: int | None = None) -> AuthResult:
-    return AuthResult(accepted=False, reviewer=reviewer, refusal_zh=zh, refusal_en=en, time_step=step)
+def _refused(
+    zh: str, en: str, reviewer: Reviewer | None = None, step: int | None = None, *, forbidden: bool = False
+) -> AuthResult:
+    return AuthResult(
+        accepted=False, reviewer=reviewer, refusal_zh=zh, refusal_en=en, time_step=step, forbidden=forbidden
+    )
 
 
 # --- where the TOTP secrets come from ------------------------------------------------------------
@@ -349,8 +355,8 @@ def seconds_left(at: datetime | None = None) -> int:
     return interval - int(as_utc(at).timestamp()) % interval
 
 
-def _may_decide(reviewer: Reviewer, case: Case, city: City) -> AuthResult | None:
-    """None when the reviewer may decide the case; else the refusal."""
+def may_decide(reviewer: Reviewer, case: Case, city: City) -> AuthResult | None:
+    """None when the reviewer may decide (and see) the case; else the refusal (`forbidden`)."""
     bureau = case.bureau
     if bureau is None and case.station_id is not None:
         try:
@@ -358,12 +364,17 @@ def _may_decide(reviewer: Reviewer, case: Case, city: City) -> AuthResult | None
         except KeyError:
             bureau = None
     if case.station_id is None and bureau is None:
-        return _refused("案件尚未分配派出所，暂不能审核", "The case has no station yet", reviewer)
+        return _refused(
+            "案件尚未分配派出所，暂不能审核", "The case has no station yet", reviewer, forbidden=True
+        )
     if reviewer.role == "supervisor":
         if reviewer.bureau == bureau:
             return None
         return _refused(
-            "您不是本案件所属分局的督导，无权审核", "You do not supervise this case's bureau", reviewer
+            "您不是本案件所属分局的督导，无权审核",
+            "You do not supervise this case's bureau",
+            reviewer,
+            forbidden=True,
         )
     if case.station_id is not None and reviewer.station == case.station_id:
         return None
@@ -371,6 +382,7 @@ def _may_decide(reviewer: Reviewer, case: Case, city: City) -> AuthResult | None
         "您不是本案件所属派出所的审核人员，无权审核",
         "You are not a reviewer of this case's station",
         reviewer,
+        forbidden=True,
     )
 
 
@@ -569,15 +581,9 @@ def _authenticate(
     if step is None:
         _record_failure(session, case, reviewer.id, reviewer, moment, city)
         return _refused("动态验证码错误或已过期", "The one-time code is wrong or expired", reviewer)
-    refusal = _may_decide(reviewer, case, city)
+    refusal = may_decide(reviewer, case, city)
     if refusal is not None:
-        return AuthResult(
-            accepted=False,
-            reviewer=reviewer,
-            refusal_zh=refusal.refusal_zh,
-            refusal_en=refusal.refusal_en,
-            time_step=step,
-        )
+        return replace(refusal, time_step=step)
     if reused:
         return _refused(*_REUSED, reviewer=reviewer, step=step)
     return AuthResult(accepted=True, reviewer=reviewer, time_step=step)
