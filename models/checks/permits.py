@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from models.checks.periods import add_years
-from models.checks.result import CheckOutcome, failed, not_evaluated, passed, unrecognised
+from models.checks.result import CheckOutcome, failed, for_reviewer, not_evaluated, passed, unrecognised
 from models.feed_vocabulary import FeedVocabulary
 from models.masking import mask_id_number
 from models.reasons import ReasonCode
@@ -204,15 +204,13 @@ def check_returned_permit(held: PermitRecord | None, permit_no_read: str | None)
     if _permit_digits(permit_no_read) == _permit_digits(held.permit_no):
         zh = "交回的旧证即申请人登记的居住证。"
         return passed(check, zh, "The returned card is the permit on record.", **evidence)
-    return CheckOutcome(
-        check=check,
-        passed=True,
-        reason=None,
-        evidence={"missing": "returned card matches the permit on record", **evidence},
-        zh="交回旧证上读出的证号与登记的居住证号不一致（可能是识别误差），请人工核对旧证。",
-        en="The number read from the returned card differs from the permit on record (perhaps a misreading):"
+    return for_reviewer(
+        check,
+        "returned card matches the permit on record",
+        "交回旧证上读出的证号与登记的居住证号不一致（可能是识别误差），请人工核对旧证。",
+        "The number read from the returned card differs from the permit on record (perhaps a misreading):"
         " a reviewer checks the old card.",
-        evaluated=False,
+        **evidence,
     )
 
 

@@ -86,16 +86,29 @@ def failed(check: str, reason: ReasonCode, **evidence: Any) -> CheckOutcome:
     )
 
 
-def not_evaluated(check: str, missing: str, **evidence: Any) -> CheckOutcome:
-    """The check could not run: `missing` names the absent input (e.g. "document_facts")."""
+def for_reviewer(check: str, missing: str, zh: str, en: str, **evidence: Any) -> CheckOutcome:
+    """The check could not decide: a reviewer does, reading `zh`/`en`. `missing` names what the
+    machine lacked (an input, a value it recognises, a reading it trusts). Never a reason code: the
+    machine's uncertainty is never the applicant's burden, and never approved unattended."""
     return CheckOutcome(
         check=check,
         passed=True,
         reason=None,
         evidence={"missing": missing, **evidence},
-        zh=f"缺少核验所需信息（{missing}），本项未核验。",
-        en=f"Not evaluated: {missing} not available.",
+        zh=zh,
+        en=en,
         evaluated=False,
+    )
+
+
+def not_evaluated(check: str, missing: str, **evidence: Any) -> CheckOutcome:
+    """The check could not run: `missing` names the absent input (e.g. "document_facts")."""
+    return for_reviewer(
+        check,
+        missing,
+        f"缺少核验所需信息（{missing}），本项未核验。",
+        f"Not evaluated: {missing} not available.",
+        **evidence,
     )
 
 
@@ -104,12 +117,11 @@ def unrecognised(check: str, column: str, values: list[str], **evidence: Any) ->
     status word, a code of another form): a reviewer decides, with the value shown. Feed codes and
     status words are registry vocabulary, not personal data."""
     shown = "、".join(values)
-    return CheckOutcome(
-        check=check,
-        passed=True,
-        reason=None,
-        evidence={"missing": f"{column} recognised", "unrecognised": {column: values}, **evidence},
-        zh=f"共享数据的{column}取值「{shown}」不在已知词表中，本项交由人工核实。",
-        en=f"The shared data's {column} holds {shown!r}, which the rules do not know; a reviewer decides.",
-        evaluated=False,
+    return for_reviewer(
+        check,
+        f"{column} recognised",
+        f"共享数据的{column}取值「{shown}」不在已知词表中，本项交由人工核实。",
+        f"The shared data's {column} holds {shown!r}, which the rules do not know; a reviewer decides.",
+        unrecognised={column: values},
+        **evidence,
     )
