@@ -33,7 +33,6 @@ from urllib.parse import quote
 from config.settings import MIN_LINK_SECRET_CHARS, get_settings
 from storage.permissions import create_secret_once
 
-MIN_SECRET_CHARS = MIN_LINK_SECRET_CHARS
 # Longer than any token we sign; refusing early keeps decoding work bounded.
 MAX_TOKEN_CHARS = 300
 _B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -63,20 +62,12 @@ def link_secret() -> bytes:
 
 @cache
 def _secret_file(path: Path) -> bytes:
-    """Read the secret file, creating it once (atomically: two processes never disagree)."""
-    try:
-        return _read_secret(path)
-    except FileNotFoundError:
-        pass
-    # Whoever writes first wins; every process reads the winner's secret.
+    """The secret file's secret, the file generated first if missing (whoever writes first wins;
+    every process reads the winner's secret)."""
     create_secret_once(path, secrets.token_urlsafe(48) + "\n")
-    return _read_secret(path)
-
-
-def _read_secret(path: Path) -> bytes:
     value = path.read_text(encoding="ascii").strip()
-    if len(value) < MIN_SECRET_CHARS:
-        raise ValueError(f"{path}: link secret is shorter than {MIN_SECRET_CHARS} characters")
+    if len(value) < MIN_LINK_SECRET_CHARS:
+        raise ValueError(f"{path}: link secret is shorter than {MIN_LINK_SECRET_CHARS} characters")
     return value.encode()
 
 

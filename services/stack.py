@@ -86,10 +86,9 @@ def read_state() -> StackState | None:
 
 
 def _write_state(state: StackState) -> None:
-    path = state_file()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(asdict(state), handle, ensure_ascii=False, indent=2)
+    from storage.files import atomic_write
+
+    atomic_write(state_file(), json.dumps(asdict(state), ensure_ascii=False, indent=2).encode("utf-8"))
 
 
 def prefect_api_url() -> str | None:
@@ -126,7 +125,9 @@ def ensure_auth_string() -> str:
 
 
 def _read_auth_string(path: Path) -> str:
-    if path.stat().st_mode & 0o077:
+    from storage.permissions import is_exposed
+
+    if is_exposed(path.stat().st_mode):
         raise PrefectAuthError(
             f"{path} 可被他人读取，请执行 chmod 600 / is readable by others: chmod 600 it (and rotate it)"
         )
@@ -325,16 +326,6 @@ def start_stack(
         raise
     _write_state(state)
     return state
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def process_start_time(pid: int) -> int | None:

@@ -45,9 +45,9 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for `url`, tuned for its dialect."""
     if url.startswith("sqlite"):
-        database = url.split("///", 1)[-1]
-        if database and database != ":memory:" and not database.startswith("file:"):
-            _prepare_sqlite_file(Path(database))
+        database = _sqlite_file(url)
+        if database is not None:
+            _prepare_sqlite_file(database)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
         )
@@ -60,27 +60,39 @@ def make_engine(url: str) -> Engine:
 _SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another database, an in-memory one or a `file:` URI."""
+    if not url.startswith("sqlite"):
+        return None
+    database = url.split("///", 1)[-1]
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 def _prepare_sqlite_file(database: Path) -> None:
     """Create the case DB file 0600 in a 0700 folder, or refuse an existing one others can read."""
     ensure_private_dir(database.parent)
     create_private_file(database)
-    check_case_db(f"sqlite:///{database}")
+    _require_private_db(database)
 
 
 def check_case_db(url: str) -> None:
     """Raise ExposedFileError when the SQLite case DB at `url` (if it exists) is readable by others:
     the check make_engine() makes, for a caller that wants to refuse before doing anything."""
-    if not url.startswith("sqlite"):
-        return
-    database = url.split("///", 1)[-1]
-    if database and database != ":memory:" and not database.startswith("file:"):
-        for suffix in _SQLITE_COMPANIONS:
-            require_private(
-                Path(f"{database}{suffix}"),
-                what_zh="案件数据库文件",
-                what_en="case database file",
-                fix=f"chmod 600 {database}*",
-            )
+    database = _sqlite_file(url)
+    if database is not None:
+        _require_private_db(database)
+
+
+def _require_private_db(database: Path) -> None:
+    for suffix in _SQLITE_COMPANIONS:
+        require_private(
+            Path(f"{database}{suffix}"),
+            what_zh="案件数据库文件",
+            what_en="case database file",
+            fix=f"chmod 600 {database}*",
+        )
 
 
 _engines: dict[str, Engine] = {}
