@@ -108,41 +108,28 @@ def read_files(
     total = 0
     for path in paths:
         budget = max_package_bytes - total
+        found: PackageProblem | None
         try:
             data = read_regular_file(path, min(max_file_bytes, budget))
         except FileNotFoundError:
-            if not missing_ok:
-                problems.append(
-                    _problem("FILE_UNREADABLE", path.name, ("文件不存在", "file not found"), _CHECK_PATH)
-                )
-            contents.append(None)
-            continue
+            found = None if missing_ok else _problem("FILE_UNREADABLE", path.name, _NOT_FOUND, _CHECK_PATH)
         except NotRegularFile:
-            problems.append(
-                _problem(
-                    "FILE_UNREADABLE", path.name, ("不是普通文件", "not a regular file"), _PUT_FILE_ITSELF
-                )
-            )
-            contents.append(None)
-            continue
+            found = _problem("FILE_UNREADABLE", path.name, _NOT_REGULAR, _PUT_FILE_ITSELF)
         except FileTooLarge:
             if budget < max_file_bytes:
                 # The running total is over the package cap: nothing more is read.
                 problems.append(_package_too_large(max_package_bytes))
                 break
-            problems.append(_too_large(path.name, max_file_bytes))
-            contents.append(None)
-            continue
+            found = _too_large(path.name, max_file_bytes)
         except OSError:
-            problems.append(
-                _problem(
-                    "FILE_UNREADABLE", path.name, ("无法读取该文件", "cannot read file"), _PUT_FILE_ITSELF
-                )
-            )
-            contents.append(None)
+            found = _problem("FILE_UNREADABLE", path.name, _CANNOT_READ, _PUT_FILE_ITSELF)
+        else:
+            total += len(data)
+            contents.append(data)
             continue
-        total += len(data)
-        contents.append(data)
+        if found is not None:
+            problems.append(found)
+        contents.append(None)
     if problems:
         raise PackageRefused(problems, submission_id)
     return contents
@@ -157,9 +144,7 @@ def _read_application(path: Path, limit: int, problems: list[PackageProblem]) ->
         problems.append(_too_large(path.name, limit))
     except OSError:
         # A symlink, FIFO or unreadable entry: never followed, never read.
-        problems.append(
-            _problem("FILE_UNREADABLE", path.name, ("无法读取该文件", "cannot read file"), _PUT_FILE_ITSELF)
-        )
+        problems.append(_problem("FILE_UNREADABLE", path.name, _CANNOT_READ, _PUT_FILE_ITSELF))
     return None
 
 
@@ -197,6 +182,10 @@ _PUT_FILE_ITSELF = (
     "put the file itself in the package (not a folder, shortcut or link) and upload again",
 )
 _CHECK_PATH = ("请检查文件路径后重试", "check the path and try again")
+# What is wrong with a file that cannot be read.
+_NOT_FOUND = ("文件不存在", "file not found")
+_NOT_REGULAR = ("不是普通文件", "not a regular file")
+_CANNOT_READ = ("无法读取该文件", "cannot read file")
 _RETAKE = ("请重新拍照或导出该文件后再上传", "take the photo or export the file again and upload it")
 _CONVERT = (
     "请将其另存为 JPEG、PNG 图片或 PDF 文件后重新上传",
