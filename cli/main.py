@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from cli.output import PIPED_WIDTH, console, emit_json, emit_json_lines, err_console, print_table
+from cli.output import PIPED_WIDTH, console, emit_json, emit_json_lines, err_console, print_table, refuse
 from config.settings import get_settings, today
 from models.package import PackageRefused
 from models.status import CaseStatus
@@ -45,8 +45,7 @@ def _process_start(ctx: typer.Context) -> None:
     try:
         check_case_db(get_settings().database_url)
     except ExposedFileError as exc:
-        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        refuse(exc)
 
 
 def _register_subcommands() -> None:
@@ -313,8 +312,7 @@ def demo(
     try:  # before the sample city and the stack: every case would fail at its first document
         load_ocr_settings().check_engines()
     except EngineUnavailable as exc:
-        err_console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        refuse(exc, style="red")
     wide = console if console.is_terminal else Console(width=PIPED_WIDTH)
     run_demo(wide, cases=cases_count, seed=seed, auto_review=auto_review, keep_running=keep_running)
 
@@ -453,8 +451,7 @@ def up(
         load_ocr_settings().check_engines()
         reviewers = check_reviewer_secrets()
     except (EngineUnavailable, ReviewerSecretsError) as exc:
-        err_console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        refuse(exc, style="red")
     if not reviewers:
         err_console.print(
             "[yellow]尚无已登记的审核员，审核将被拒绝[/yellow] no reviewer is enrolled: every review "

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
+import typer
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Column, Table
@@ -53,3 +54,10 @@ def print_table(
     (console if console.is_terminal else Console(width=PIPED_WIDTH)).print(table)
     if footer is not None:
         console.print(f"[dim]{footer}[/dim]")
+
+
+def refuse(message: object, *, style: str | None = None) -> NoReturn:
+    """Print why the command cannot go on, verbatim (a path or a chmod may hold brackets rich would
+    read as markup), and exit 1."""
+    err_console.print(str(message), style=style, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=1)

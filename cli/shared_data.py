@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.output import console, err_console
+from cli.output import console, err_console, refuse
 from models.masking import mask_address, mask_id_number, mask_name
 from storage.permissions import ExposedFileError
 from storage.shared_data import ImportReport, SnapshotError
@@ -116,8 +116,7 @@ def import_command(
         err_console.print(f"[red]快照无效 invalid snapshot[/red]: {exc}")
         raise typer.Exit(code=1) from None
     except ExposedFileError as exc:  # a loosened index: the admin gets the chmod, not a traceback
-        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        refuse(exc)
     print_report(report)
 
 
@@ -134,8 +133,7 @@ def stats() -> None:
         err_console.print(f"[red]快照无效 invalid snapshot[/red]: {exc}")
         raise typer.Exit(code=1) from None
     except ExposedFileError as exc:  # a loosened index: the admin gets the chmod, not a traceback
-        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        refuse(exc)
     print_report(store.report(), state="当前索引 current index")
     others = [p for p in index_files(default_index_dir(), src) if p.resolve() != store.path]
     if others:
@@ -153,8 +151,7 @@ def lookup(id_number: Annotated[str, typer.Argument(help="公民身份号码 ID 
         err_console.print(f"[red]快照无效 invalid snapshot[/red]: {exc}")
         raise typer.Exit(code=1) from None
     except ExposedFileError as exc:  # a loosened index: the admin gets the chmod, not a traceback
-        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        refuse(exc)
     console.print(f"[bold]{mask_id_number(id_number.strip().upper())}[/bold]")
     hukou = data.hukou(id_number)
     console.print(f"户籍 hukou: {', '.join(h.hukou_city_code for h in hukou) or '—'}")
