@@ -56,7 +56,7 @@ from services.review_sessions import (
     sign_out,
 )
 from services.reviewers import ReviewerSecretsError
-from storage.documents import get_document_store
+from storage.documents import DocumentStore, get_document_store
 
 log = logging.getLogger(__name__)
 
@@ -258,12 +258,15 @@ def _render_pdf_page(data: bytes, page: int) -> bytes | None:
         return output.read_bytes()
 
 
-def page_count(document: Document, data: bytes) -> int:
-    """How many pages the review page shows for a document (0: it cannot be shown)."""
+def page_count(document: Document, store: DocumentStore) -> int:
+    """How many pages the review page shows for a document (0: it cannot be shown). Only a PDF's
+    bytes are read: an image is one page whatever it holds. KeyError when the blob is missing."""
     if document.sniffed_type in ("image/jpeg", "image/png"):
+        if not store.exists(document.content_hash):
+            raise KeyError(document.content_hash)
         return 1
     if document.sniffed_type == "application/pdf":
-        return _pdf_pages(data)
+        return _pdf_pages(store.get(document.content_hash))
     return 0
 
 
@@ -362,7 +365,7 @@ def get_case_page(case_id: str, request: Request) -> Response:
     shown: list[tuple[Document, int]] = []
     for document in current_documents(case.id):
         try:
-            pages = page_count(document, store.get(document.content_hash))
+            pages = page_count(document, store)
         except KeyError:
             log.error("case %s document %s: blob missing from the store", case.id, document.id)
             pages = 0
