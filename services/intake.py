@@ -66,7 +66,7 @@ def new_case_id() -> str:
 
 
 def read_package_folder(
-    folder: Path, *, max_file_bytes: int, max_package_bytes: int | None = None
+    folder: Path, *, max_file_bytes: int, max_package_bytes: int
 ) -> tuple[bytes, dict[str, bytes]]:
     """Read application.json and the files it lists — nothing else in the folder.
 
@@ -75,8 +75,6 @@ def read_package_folder(
     at the cap, so a package folder never costs more than the caps in memory and time. A listed file
     that is not there is left to check_files, which names it with the rest of the package's problems.
     """
-    if max_package_bytes is None:
-        max_package_bytes = get_settings().max_package_bytes
     problems: list[PackageProblem] = []
     application = _read_application(folder / APPLICATION_FILE, max_file_bytes, problems)
     if application is None:
