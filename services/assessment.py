@@ -25,6 +25,7 @@ from models.residence_years import ResidencePeriod, residence_period
 from models.routing import Routing, route_address
 from models.tables import Case
 from storage.db import unit_of_work
+from storage.repositories import CaseNotFound
 from storage.shared_data import SharedData, SnapshotError, get_shared_data
 
 
@@ -34,10 +35,6 @@ class Assessment:
     routing: Routing
     outcomes: list[CheckOutcome]
     decision: Decision
-
-
-class CaseNotFound(LookupError):
-    """No case with that id in the case DB (the one error every case service raises for it)."""
 
 
 def assess_case(

@@ -27,10 +27,10 @@ from models.id_number import birth_date_of, sex_of
 from models.package import DocumentKind
 from models.status import CaseStatus
 from models.tables import CardIssue, Case
-from services.assessment import CaseNotFound
 from services.effects import DONE, bump, ensure_effect
 from storage.db import unit_of_work
 from storage.documents import get_document_store
+from storage.repositories import CaseNotFound
 
 log = logging.getLogger(__name__)
 

@@ -20,12 +20,12 @@ from models.package import DocumentKind, PackageRefused, problem
 from models.sla import resume
 from models.status import CaseStatus
 from models.tables import Case, Document
-from services.assessment import CaseNotFound
 from services.dispatch import wake_case_flow
 from services.intake import file_problem
 from services.processing import CaseState, read_case_state
 from storage.db import unit_of_work
 from storage.documents import content_hash, get_document_store
+from storage.repositories import CaseNotFound
 
 
 @dataclass(frozen=True)

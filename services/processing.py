@@ -19,9 +19,10 @@ from models.masking import mask_name
 from models.package import BusinessType
 from models.status import CaseStatus
 from models.tables import Case, CheckResult, Notification, Review, StatusTransition, utcnow
-from services.assessment import Assessment, CaseNotFound
+from services.assessment import Assessment
 from services.faults import fault_point
 from storage.db import unit_of_work
+from storage.repositories import CaseNotFound
 
 SYSTEM = "system"
 

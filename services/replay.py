@@ -18,10 +18,10 @@ from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from models.tables import Case, Replay
-from services.assessment import CaseNotFound
 from services.dispatch import PrefectUnavailable, start_case_flow
 from services.stack import DEPLOYMENT, prefect_api_url, prefect_connection
 from storage.db import unit_of_work
+from storage.repositories import CaseNotFound
 
 # Prefect state types of a run that is still alive: replaying it would race a live run.
 ACTIVE = frozenset({"SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"})

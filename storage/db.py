@@ -15,9 +15,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Self
 
-from sqlalchemy import CursorResult, Engine, Update, event
+from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
 from config.settings import get_settings
@@ -28,7 +28,19 @@ from storage.permissions import (
     private_umask,
     require_private,
 )
-from storage.repositories import Documents
+from storage.repositories import (
+    Cards,
+    Cases,
+    Checks,
+    Counters,
+    Deliveries,
+    Documents,
+    Effects,
+    Notifications,
+    Replays,
+    Reviews,
+    ReviewSessions,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -155,28 +167,123 @@ def _process_lock(engine: Engine) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-class UnitOfWork:
-    """One transaction around a piece of work: nothing is saved unless `commit()` is called."""
+class _Transaction:
+    """One open session and the repositories working in it."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.cases = Cases(session)
         self.documents = Documents(session)
+        self.checks = Checks(session)
+        self.reviews = Reviews(session)
+        self.review_sessions = ReviewSessions(session)
+        self.cards = Cards(session)
+        self.deliveries = Deliveries(session)
+        self.effects = Effects(session)
+        self.counters = Counters(session)
+        self.notifications = Notifications(session)
+        self.replays = Replays(session)
+
+
+class UnitOfWork:
+    """The case database, one transaction at a time, with the repositories that work in it.
+
+    An entry point (a task, a CLI command, an API route, a test) makes one `UnitOfWork()` — or
+    `UnitOfWork(engine)` for another database — and hands it to the service it calls; a service
+    that calls another hands its own on. Inside a service:
+
+        with uow:
+            case = uow.cases.get(case_id)
+            ...
+            uow.commit()
+
+    Nothing is saved unless `commit()` is called: leaving the block, normally or by an error, rolls
+    back what was not committed. Entering again while a block is open (a service calling another
+    inside its transaction) opens a separate transaction for the inner block; the outer one's
+    repositories are back when it ends. One UnitOfWork belongs to one thread.
+    """
+
+    def __init__(self, engine: Engine | None = None) -> None:
+        self._engine = engine
+        self._open: list[_Transaction] = []
+
+    def __enter__(self) -> Self:
+        # Rows loaded in a transaction stay readable after commit and after the block ends.
+        session = Session(self._engine or get_engine(), expire_on_commit=False)
+        self._open.append(_Transaction(session))
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        session = self._open.pop().session
+        try:
+            if exc_type is not None:
+                session.rollback()
+        finally:
+            # Closing ends the transaction, dropping what was not committed, and leaves the loaded
+            # rows readable (a rollback would expire them).
+            session.close()
+
+    @property
+    def _current(self) -> _Transaction:
+        if not self._open:
+            raise RuntimeError("the unit of work is used outside its `with uow:` block")
+        return self._open[-1]
+
+    @property
+    def session(self) -> Session:
+        return self._current.session
+
+    @property
+    def cases(self) -> Cases:
+        return self._current.cases
+
+    @property
+    def documents(self) -> Documents:
+        return self._current.documents
+
+    @property
+    def checks(self) -> Checks:
+        return self._current.checks
+
+    @property
+    def reviews(self) -> Reviews:
+        return self._current.reviews
+
+    @property
+    def review_sessions(self) -> ReviewSessions:
+        return self._current.review_sessions
+
+    @property
+    def cards(self) -> Cards:
+        return self._current.cards
+
+    @property
+    def deliveries(self) -> Deliveries:
+        return self._current.deliveries
+
+    @property
+    def effects(self) -> Effects:
+        return self._current.effects
+
+    @property
+    def counters(self) -> Counters:
+        return self._current.counters
+
+    @property
+    def notifications(self) -> Notifications:
+        return self._current.notifications
+
+    @property
+    def replays(self) -> Replays:
+        return self._current.replays
+
+    def claim(self, statement: Any) -> bool:
+        """TRANSITIONAL: claims move into the repositories."""
+        return self.cases._claim(statement)
 
     def add(self, *rows: Any) -> None:
         for row in rows:
             self.session.add(row)
-
-    def claim(self, statement: Update) -> bool:
-        """Run a conditional UPDATE that claims one row; True when exactly that row matched.
-
-        The statement's WHERE names the state the row must still be in (`status='under_review'`,
-        `outcome IS NULL`, `state='pending'`). Of two transactions racing for the row exactly one
-        matches: PostgreSQL makes the second wait for the first's row lock and evaluates its WHERE
-        again on the committed row; SQLite lets one writer in at a time. The loser must write
-        nothing that depends on the claim (roll back, or record only that it lost).
-        """
-        result = self.session.exec(statement)
-        return cast(CursorResult[Any], result).rowcount == 1
 
     def commit(self) -> None:
         self.session.commit()
@@ -187,12 +294,6 @@ class UnitOfWork:
 
 @contextmanager
 def unit_of_work(engine: Engine | None = None) -> Iterator[UnitOfWork]:
-    """`with unit_of_work() as uow: ...; uow.commit()` — rolled back on error or without commit."""
-    # Closing the session without a commit rolls its transaction back; loaded rows stay readable.
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
-        uow = UnitOfWork(session)
-        try:
-            yield uow
-        except BaseException:
-            session.rollback()
-            raise
+    """TRANSITIONAL (goes when every service takes a UnitOfWork): the old entry."""
+    with UnitOfWork(engine) as uow:
+        yield uow

@@ -14,7 +14,8 @@ from factories import jpeg_bytes, pdf_bytes, png_bytes
 
 from models.reasons import DOCUMENT_STAGE_CODES
 from samplecity.city import generate_city
-from services.assessment import CaseNotFound, assess_case
+from services.assessment import assess_case
+from storage.repositories import CaseNotFound
 from services.intake import submit_folder
 from storage.shared_data import import_snapshot
 

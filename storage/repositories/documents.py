@@ -1,23 +1,22 @@
-"""Repositories on the unit of work: the queries the services share, written once.
-
-Each repository works inside the unit of work's session (its transaction); it reads and adds, and
-never commits. Grows one collection at a time (`uow.documents` first): the next person moves a
-query here when a second service needs it.
-"""
+"""Documents: what the applicant uploaded, current or superseded by a correction."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from models.package import DocumentKind
 from models.tables import Document
+from storage.repositories.base import Repository
 
 
-class Documents:
+class Documents(Repository):
     """A case's uploaded documents."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def all_of(self, case_id: str) -> list[Document]:
+        """Every document of the case, superseded ones too, oldest first."""
+        return list(
+            self._session.exec(select(Document).where(Document.case_id == case_id).order_by(col(Document.id)))
+        )
 
     def current(self, case_id: str, kind: DocumentKind | None = None) -> list[Document]:
         """The case's current documents (not superseded by a correction), oldest first; of one kind
