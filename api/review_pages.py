@@ -56,6 +56,7 @@ from services.review_sessions import (
     sign_out,
 )
 from services.reviewers import ReviewerSecretsError
+from storage.db import UnitOfWork
 from storage.documents import DocumentStore, get_document_store
 
 log = logging.getLogger(__name__)
@@ -304,8 +305,8 @@ def _cookie_path(request: Request) -> str:
     return f"{request.scope.get('root_path', '').rstrip('/')}/review"
 
 
-def _session(request: Request) -> ActiveSession | None:
-    return session_of(request.cookies.get(COOKIE_NAME))
+def _session(request: Request, uow: UnitOfWork) -> ActiveSession | None:
+    return session_of(request.cookies.get(COOKIE_NAME), uow)
 
 
 def _valid_case_id(case_id: str) -> bool:
@@ -325,12 +326,13 @@ def _secrets_unusable(exc: ReviewerSecretsError) -> HTMLResponse:
 @router.post("/review/sign-out", response_model=None)
 def post_sign_out(request: Request) -> Response:
     """End the session (server side: a copied cookie stops working too) and forget the cookie."""
+    uow = UnitOfWork()
     try:
-        session = _session(request)
+        session = _session(request, uow)
     except ReviewerSecretsError as exc:
         return _secrets_unusable(exc)
     if session is not None:
-        sign_out(session)
+        sign_out(session, uow)
     response = _message_page(200, "已退出登录", "Signed out")
     response.delete_cookie(
         COOKIE_NAME, path=_cookie_path(request), secure=_is_https(request), httponly=True, samesite="strict"
@@ -343,8 +345,9 @@ def get_case_page(case_id: str, request: Request) -> Response:
     """The case's documents for a signed-in reviewer of its station; otherwise the sign-in form."""
     if not _valid_case_id(case_id):
         return _message_page(404, "案件不存在", "No such case")
+    uow = UnitOfWork()
     try:
-        session = _session(request)
+        session = _session(request, uow)
     except ReviewerSecretsError as exc:
         return _secrets_unusable(exc)
     if session is None:
@@ -355,15 +358,15 @@ def get_case_page(case_id: str, request: Request) -> Response:
             return _reload_page(case_id)
         ended = SESSION_ENDED if COOKIE_NAME in request.cookies else None
         return _sign_in_page(case_id, ended)
-    case = load_case(case_id)
+    case = load_case(case_id, uow)
     if case is None:
         return _message_page(404, "案件不存在", "No such case")
-    refusal = record_view(session.reviewer_id, case, "case")
+    refusal = record_view(session.reviewer_id, case, "case", uow)
     if refusal is not None:
         return _message_page(403, "无权查看本案件材料", "You may not see this case's documents", refusal)
     store = get_document_store()
     shown: list[tuple[Document, int]] = []
-    for document in current_documents(case.id):
+    for document in current_documents(case.id, uow):
         try:
             pages = page_count(document, store)
         except KeyError:
@@ -381,12 +384,13 @@ def post_sign_in(
     one_time_code: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     """Check the reviewer id and one-time code for this case; on success set the session cookie."""
-    if not _valid_case_id(case_id) or load_case(case_id) is None:
+    uow = UnitOfWork()
+    if not _valid_case_id(case_id) or load_case(case_id, uow) is None:
         return _message_page(404, "案件不存在", "No such case")
     if not reviewer_id.strip():
         return _sign_in_page(case_id, ("请填写审核人编号", "Enter your reviewer id"), status=401)
     try:
-        result = sign_in(case_id=case_id, reviewer_id=reviewer_id, one_time_code=one_time_code)
+        result = sign_in(uow, case_id=case_id, reviewer_id=reviewer_id, one_time_code=one_time_code)
     except ReviewerSecretsError as exc:
         return _secrets_unusable(exc)
     refusal = (result.refusal_zh or "", result.refusal_en or "")
@@ -420,17 +424,18 @@ def get_document_page(
     request: Request,
 ) -> Response:
     """One page of one current document of the case, re-encoded as PNG; every view is audited."""
+    uow = UnitOfWork()
     try:
-        session = _session(request)
+        session = _session(request, uow)
     except ReviewerSecretsError:
         return _problem(503, "sign_in_unavailable", "审核登录暂不可用", "sign-in is unavailable")
     if session is None:
         return _problem(401, "not_signed_in", *NOT_SIGNED_IN)
-    case = load_case(case_id) if _valid_case_id(case_id) else None
-    document = current_document(case_id, document_id) if case is not None else None
+    case = load_case(case_id, uow) if _valid_case_id(case_id) else None
+    document = current_document(case_id, document_id, uow) if case is not None else None
     if case is None or document is None:
         return _problem(404, "document_not_found", "材料不存在或已被补正材料替换", "no such current document")
-    refusal = record_view(session.reviewer_id, case, "document", document_id=document_id, page=page)
+    refusal = record_view(session.reviewer_id, case, "document", uow, document_id=document_id, page=page)
     if refusal is not None:
         return _problem(403, "forbidden", *refusal)
     try:

@@ -29,6 +29,7 @@ from config.settings import get_settings, today
 from models.masking import mask_name
 from models.package import PackageRefused
 from services.processing import read_case_state
+from storage.db import UnitOfWork
 
 DEMO_RESIDENTS = 2000
 
@@ -88,7 +89,7 @@ def run_demo(console: Console, *, cases: int, seed: int, auto_review: bool, keep
             _review_automatically(console, accepted)
             _deliver_automatically(console, accepted)
         _print_outcomes(console, city_dir, submitted)
-        waiting = [c for c in accepted if read_case_state(c).awaits_review]
+        waiting = [c for c in accepted if read_case_state(c, UnitOfWork()).awaits_review]
         if waiting:
             console.print(
                 f"待审核 {len(waiting)} 件 cases wait for a reviewer: open {state.ui_url}/runs , filter by "
@@ -166,12 +167,12 @@ def _submit_all(console: Console, city_dir: Path) -> dict[str, str | None]:
                 "submission_id"
             ]
             try:
-                result = submit_folder(folder)
+                result = submit_folder(folder, UnitOfWork())
             except PackageRefused:
                 submitted[submission_id] = None
             else:
                 submitted[submission_id] = result.case_id
-                if read_case_state(result.case_id).flow_run_id is None:
+                if read_case_state(result.case_id, UnitOfWork()).flow_run_id is None:
                     start_case_flow(result.case_id, result.business_type)
             progress.advance(task)
     return submitted
@@ -183,7 +184,7 @@ def _wait_for_automation(console: Console, case_ids: list[str], timeout: float =
         task = progress.add_task("自动核验 automated processing", total=len(case_ids))
         pending = set(case_ids)
         while pending and time.monotonic() < deadline:
-            done = {c for c in pending if not read_case_state(c).needs_assessment}
+            done = {c for c in pending if not read_case_state(c, UnitOfWork()).needs_assessment}
             pending -= done
             progress.advance(task, len(done))
             if pending:
@@ -206,11 +207,11 @@ def _review_automatically(console: Console, case_ids: list[str], timeout: float 
     deadline = time.monotonic() + timeout
     reviewed = 0
     while time.monotonic() < deadline:
-        waiting = [c for c in case_ids if read_case_state(c).awaits_review]
+        waiting = [c for c in case_ids if read_case_state(c, UnitOfWork()).awaits_review]
         if not waiting:
             break
         for case_id in waiting:
-            state = read_case_state(case_id)
+            state = read_case_state(case_id, UnitOfWork())
             if not state.awaits_review or answered.get(case_id) == state.review_attempts:
                 continue  # decided meanwhile, or our answer is still on its way through the flow run
             step = int(time.time()) // 30
@@ -227,6 +228,7 @@ def _review_automatically(console: Console, case_ids: list[str], timeout: float 
             try:
                 submit_review(
                     case_id,
+                    UnitOfWork(),
                     reviewer_id=reviewer,
                     choice=ReviewChoice.APPROVE,
                     comment="演示：脚本审核 demo: scripted",
@@ -244,38 +246,35 @@ def _deliver_automatically(console: Console, case_ids: list[str], timeout: float
     """Play the card centre, EMS and the station counter for the approved cases: confirm each card
     once it is in the spool, each mailing once its label is printed, each pickup with its code —
     through the same commands' services, so every case reaches 办结."""
-    from sqlmodel import select
-
-    from models.tables import Delivery
     from services import production
     from services.card_issue import card_of
     from services.card_spool import confirm_cards_produced
     from services.delivery import confirm_delivered, confirm_picked_up
     from services.dispatch import wake_case_flow
-    from storage.db import unit_of_work
 
+    uow = UnitOfWork()
     steps: Counter[str] = Counter()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         moving = False
         for case_id in case_ids:
-            step = production.next_step(case_id)
+            step = production.next_step(case_id, uow)
             if step is production.NextStep.NOTHING:
                 continue
             moving = True
-            card = card_of(case_id)
+            card = card_of(case_id, uow)
             if step is production.NextStep.AWAIT_PRODUCTION and card is not None:
-                if confirm_cards_produced([card.card_no]).confirmed:
+                if confirm_cards_produced([card.card_no], uow).confirmed:
                     steps["produced"] += 1
                 wake_case_flow(case_id, event="card-produced", patience=0)
             elif step is production.NextStep.AWAIT_HANDOVER:
-                with unit_of_work() as uow:
-                    delivery = uow.session.exec(select(Delivery).where(Delivery.case_id == case_id)).first()
+                with uow:
+                    delivery = uow.deliveries.current(uow.cases.get(case_id))
                 if delivery is None:
                     continue
                 if delivery.method == "mail" and delivery.waybill_no:
-                    steps["delivered"] += len(confirm_delivered([delivery.waybill_no]).confirmed)
-                elif delivery.pickup_code and confirm_picked_up(case_id, delivery.pickup_code):
+                    steps["delivered"] += len(confirm_delivered([delivery.waybill_no], uow).confirmed)
+                elif delivery.pickup_code and confirm_picked_up(case_id, delivery.pickup_code, uow):
                     steps["picked up"] += 1
                 wake_case_flow(case_id, event="handed-over", patience=0)
             elif step in (production.NextStep.DISPATCH, production.NextStep.COMPLETE):
@@ -318,8 +317,8 @@ def _print_outcomes(console: Console, city_dir: Path, submitted: dict[str, str |
                 submission_id, "", "", "—", "—", "[red]不予受理[/red]", "FILE_TYPE_NOT_ALLOWED", planted
             )
             continue
-        outcome = case_outcome(case_id)
-        view_state = read_case_state(case_id)
+        outcome = case_outcome(case_id, UnitOfWork())
+        view_state = read_case_state(case_id, UnitOfWork())
         station = city.station(view_state.station_id).name if view_state.station_id else "?"
         reasons = outcome.reasons if outcome else []
         found_planted += bool(planted_codes) and set(planted_codes) <= set(reasons)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
@@ -17,6 +17,7 @@ from cli.output import PIPED_WIDTH, console, emit_json, emit_json_lines, err_con
 from config.settings import get_settings, today
 from models.package import PackageRefused
 from models.status import CaseStatus
+from storage.db import UnitOfWork, safe_url
 
 if TYPE_CHECKING:
     from services.stack import StopReport
@@ -93,7 +94,7 @@ def submit(
     warned = False
     for folder in _package_folders(paths):
         try:
-            result = submit_folder(folder)
+            result = submit_folder(folder, UnitOfWork())
         except PackageRefused as exc:
             refused += 1
             record: dict[str, object] = {
@@ -142,7 +143,7 @@ def _wait_for_cases(case_ids: list[str], *, timeout: int, as_json: bool) -> None
     while pending and time.monotonic() < deadline:
         still = []
         for case_id in pending:
-            outcome = case_outcome(case_id)
+            outcome = case_outcome(case_id, UnitOfWork())
             if outcome is None:
                 still.append(case_id)
                 continue
@@ -169,7 +170,7 @@ def status(
     """查询进度 Show one case and its timeline (personal data masked)."""
     from services.queries import get_case_view
 
-    view = get_case_view(case_id, with_residence=True)
+    view = get_case_view(case_id, UnitOfWork(), with_residence=True)
     if view is None:
         err_console.print(f"未找到案件 no such case: {case_id}")
         raise typer.Exit(code=1)
@@ -181,10 +182,10 @@ def status(
     data = view.detail().model_copy(
         update={
             "prefect_ui_url": flow_run_ui_url(view.case.flow_run_id),
-            "card": production_summary(view.case.id),
+            "card": production_summary(view.case.id, UnitOfWork()),
             "replays": [
                 ReplayEntry(at=r.at.isoformat(), actor=r.actor, reason=r.reason, flow_run_id=r.flow_run_id)
-                for r in replays_of(view.case.id)
+                for r in replays_of(view.case.id, UnitOfWork())
             ],
         }
     )
@@ -230,7 +231,7 @@ def cases(
     except ValueError as exc:
         err_console.print(str(exc))
         raise typer.Exit(code=2) from None
-    rows = list_cases(wanted)
+    rows = list_cases(UnitOfWork(), wanted)
     if as_json:
         emit_json_lines(rows)
         return
@@ -269,7 +270,7 @@ def sample_city(
 ) -> None:
     """生成样例城市 Write a shared-data snapshot and case packages with planted defects."""
     from samplecity.city import generate_city
-    from samplecity.variants import Variants
+    from samplecity.variants import FeedForm, TemplateFamily, Variants
 
     if fmt not in ("csv", "parquet"):
         err_console.print("--format must be csv or parquet")
@@ -277,7 +278,12 @@ def sample_city(
     if feed not in ("a", "b") or templates not in ("a", "b"):
         err_console.print("--feed and --templates are a or b")
         raise typer.Exit(code=2)
-    variants = Variants(feed=feed, blank_optional=blank_optional, template_family=templates)  # type: ignore[arg-type]
+    # Checked just above: the two strings are each one of the Literal's values.
+    variants = Variants(
+        feed=cast("FeedForm", feed),
+        blank_optional=blank_optional,
+        template_family=cast("TemplateFamily", templates),
+    )
     day = date.fromisoformat(on) if on else today()
     with console.status("生成样例城市 generating sample city…"):
         manifest = generate_city(
@@ -387,7 +393,7 @@ def correct(
         if data is not None
     ]
     try:
-        state = submit_correction(case_id, files)
+        state = submit_correction(case_id, files, UnitOfWork())
     except PackageRefused as exc:
         for problem in exc.problems:
             err_console.print(f"[{problem.code}] {problem.zh}\n    {problem.en}")
@@ -413,6 +419,7 @@ def review(
     try:
         submit_review(
             case_id,
+            UnitOfWork(),
             reviewer_id=reviewer,
             choice=ReviewChoice.parse(decision),
             reason_codes=[ReasonCode(r) for r in reasons or []],
@@ -511,14 +518,7 @@ def db_migrate() -> None:
     from storage.db import get_engine
 
     get_engine()
-    console.print(f"数据库已是最新 schema up to date: {_safe_url(get_settings().database_url)}")
-
-
-def _safe_url(url: str) -> str:
-    """The database URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+    console.print(f"数据库已是最新 schema up to date: {safe_url(get_settings().database_url)}")
 
 
 if __name__ == "__main__":

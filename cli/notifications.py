@@ -30,8 +30,9 @@ def send_command(
 ) -> None:
     """发送短信 Send every pending SMS once (and re-send claims left by a crashed sender)."""
     from services.notifications import send_pending
+    from storage.db import UnitOfWork
 
-    report = send_pending(case_id=case)
+    report = send_pending(UnitOfWork(), case_id=case)
     console.print(
         f"已发送 {report.sent} 条，失败 {report.failed} 条，跳过 {report.skipped} 条"
         f" · sent {report.sent}, failed {report.failed}, skipped {report.skipped}"
@@ -54,11 +55,12 @@ def list_command(
 ) -> None:
     """列出通知 List the outbox, oldest first: key, case, masked recipient, state, attempts, body."""
     from services.notifications import list_notifications
+    from storage.db import UnitOfWork
 
     if state is not None and state not in _STATES:
         err_console.print(f"[red]未知的状态 unknown state {state!r}; one of {', '.join(_STATES)}[/red]")
         raise typer.Exit(code=2)
-    views = list_notifications(case_id=case, state=state)
+    views = list_notifications(UnitOfWork(), case_id=case, state=state)
     if as_json:
         emit_json_lines(view.as_dict() for view in views)
         return

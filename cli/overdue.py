@@ -33,15 +33,17 @@ def overdue_command(
 ) -> None:
     """超期督办 List cases due within N days or late; --escalate notifies the 分局 supervisors."""
     from services.sla import cases_due, escalate_overdue
+    from storage.db import UnitOfWork
 
+    uow = UnitOfWork()
     on = today()
-    escalated = set(escalate_overdue(on)) if escalate else set()
+    escalated = set(escalate_overdue(uow, on)) if escalate else set()
     if escalated:
         from services.dispatch import tag_flow_runs
 
         # The escalated cases' flow runs carry an "overdue" tag in the Prefect UI.
         tag_flow_runs(sorted(escalated), "overdue")
-    due = cases_due(within, on)
+    due = cases_due(within, uow, on)
     if as_json:
         emit_json_lines(item.as_dict() | {"escalated_now": item.case_id in escalated} for item in due)
     else:

@@ -46,6 +46,7 @@ def card_produced_command(
     from config.settings import get_settings
     from services.card_issue import ProductionError
     from services.card_spool import confirm_cards_produced, read_production_manifest
+    from storage.db import UnitOfWork
 
     numbers = list(card_nos or [])
     processed: list[Path] = []
@@ -62,7 +63,7 @@ def card_produced_command(
     if not numbers:
         err_console.print("没有证件编号 no card numbers given")
         raise typer.Exit(code=2)
-    result = confirm_cards_produced(numbers)
+    result = confirm_cards_produced(numbers, UnitOfWork())
     for manifest in processed:
         # Moved only after every number in it was recorded: a crash before this reads it again,
         # and a confirmation recorded twice changes nothing.
@@ -78,8 +79,9 @@ def delivered_command(
 ) -> None:
     """已送达 EMS confirms delivery; each case is closed (办结)."""
     from services.delivery import confirm_delivered
+    from storage.db import UnitOfWork
 
-    result = confirm_delivered(waybills)
+    result = confirm_delivered(waybills, UnitOfWork())
     _report("已送达", "delivered", result.confirmed, result.already, result.unknown)
 
 
@@ -90,9 +92,10 @@ def picked_up_command(
 ) -> None:
     """已领取 The station confirms the applicant collected the card (checked against the pickup code)."""
     from services.delivery import PickupRefused, confirm_picked_up
+    from storage.db import UnitOfWork
 
     try:
-        newly = confirm_picked_up(case_id, code)
+        newly = confirm_picked_up(case_id, code, UnitOfWork())
     except PickupRefused as exc:
         err_console.print(str(exc))
         raise typer.Exit(code=1) from None
@@ -112,15 +115,17 @@ def replay_command(
     """重放 Start cases' flows again from stored inputs; what already happened is skipped."""
     from services.dispatch import PrefectUnavailable
     from services.replay import failed_cases, replay_cases
+    from storage.db import UnitOfWork
 
+    uow = UnitOfWork()
     targets = list(case_ids or [])
     try:
         if failed:
-            targets += [f.case_id for f in failed_cases(since=_utc(since))]
+            targets += [f.case_id for f in failed_cases(uow, since=_utc(since))]
         if not targets:
             console.print("没有需要重放的案件 nothing to replay")
             return
-        results = replay_cases(targets, actor=_actor(), reason=reason, force=force)
+        results = replay_cases(targets, uow, actor=_actor(), reason=reason, force=force)
     except PrefectUnavailable as exc:
         err_console.print(str(exc))
         raise typer.Exit(code=1) from None
@@ -136,9 +141,10 @@ def failed_command(
     """失败案件 Cases whose newest flow run failed or crashed, with the failing step and error."""
     from services.dispatch import PrefectUnavailable
     from services.replay import failed_cases
+    from storage.db import UnitOfWork
 
     try:
-        rows = failed_cases(since=_utc(since))
+        rows = failed_cases(UnitOfWork(), since=_utc(since))
     except PrefectUnavailable as exc:
         err_console.print(str(exc))
         raise typer.Exit(code=1) from None
@@ -177,8 +183,10 @@ def reconcile_command(
 
     from services.notifications import send_pending
     from services.reconcile import reconcile_pending
+    from storage.db import UnitOfWork
 
-    for row in reconcile_pending(older_than=timedelta(minutes=older_than)):
+    uow = UnitOfWork()
+    for row in reconcile_pending(uow, older_than=timedelta(minutes=older_than)):
         console.print(f"{row.case_id}: {row.effect} {row.result}")
-    report = send_pending(stale_after=timedelta(minutes=older_than))
+    report = send_pending(uow, stale_after=timedelta(minutes=older_than))
     console.print(f"短信 SMS: {report.sent} 已发送 sent, {report.failed} 失败 failed")

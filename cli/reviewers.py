@@ -143,6 +143,7 @@ def revoke_command(
     decisions and sign-ins are refused."""
     from services.review_sessions import revoke_sessions
     from services.reviewers import ReviewerSecretsError, revoke, secret_env_name
+    from storage.db import UnitOfWork
 
     try:
         removed = revoke(reviewer_id)
@@ -150,7 +151,7 @@ def revoke_command(
         err_console.print(f"[red]{exc.zh}\n{exc.en}[/red]")
         raise typer.Exit(code=1) from None
     # Ended even when no secret was enrolled: a session must not outlive the admin's revocation.
-    ended = revoke_sessions(reviewer_id)
+    ended = revoke_sessions(reviewer_id, UnitOfWork())
     console.print(f"已结束 {ended} 个审核页面登录 ended {ended} review-page session(s)")
     env_name = secret_env_name(reviewer_id)
     if env_name in os.environ:

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine
-
 from config.city import load_city, load_policy, load_reason_catalogue
 from config.requirements import load_requirements
 from config.settings import today
@@ -23,9 +21,7 @@ from models.decision import Decision, decide
 from models.package import ApplicationPackage, DocumentKind
 from models.residence_years import ResidencePeriod, residence_period
 from models.routing import Routing, route_address
-from models.tables import Case
-from storage.db import unit_of_work
-from storage.repositories import CaseNotFound
+from storage.db import UnitOfWork
 from storage.shared_data import SharedData, SnapshotError, get_shared_data
 
 
@@ -39,22 +35,20 @@ class Assessment:
 
 def assess_case(
     case_id: str,
+    uow: UnitOfWork,
     *,
     facts: DocumentFacts | None = None,
     document_outcomes: Sequence[CheckOutcome] = (),
     shared: SharedData | None = None,
     on: date | None = None,
-    engine: Engine | None = None,
 ) -> Assessment:
     """Check a stored case against the shared data and the policy, and find its station.
 
     `document_outcomes` are the per-file checks of the document stage (unreadable, too small, ...):
     they join the decision, so one correction notice lists every defect at once.
     """
-    with unit_of_work(engine) as uow:
-        case = uow.session.get(Case, case_id)
-        if case is None:
-            raise CaseNotFound(case_id)
+    with uow:
+        case = uow.cases.get(case_id)
         kinds = [document.kind for document in uow.documents.current(case_id)]
         application = ApplicationPackage.model_validate(case.application)
     present = {DocumentKind(kind) for kind in kinds}

@@ -15,10 +15,6 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
-
 from config.production import load_production
 from config.requirements import load_requirements
 from config.settings import today
@@ -26,11 +22,10 @@ from models.card import CardFace
 from models.id_number import birth_date_of, sex_of
 from models.package import DocumentKind
 from models.status import CaseStatus
-from models.tables import CardIssue, Case
-from services.effects import DONE, bump, ensure_effect
-from storage.db import unit_of_work
+from models.tables import CardIssue
+from services.effects import DONE
+from storage.db import IntegrityError, UnitOfWork
 from storage.documents import get_document_store
-from storage.repositories import CaseNotFound
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +51,9 @@ class CardView:
     missing_fields: tuple[str, ...]
 
 
-def card_of(case_id: str, engine: Engine | None = None) -> CardView | None:
-    with unit_of_work(engine) as uow:
-        issue = issue_of(uow.session, case_row(uow.session, case_id))
+def card_of(case_id: str, uow: UnitOfWork) -> CardView | None:
+    with uow:
+        issue = uow.cards.current(uow.cases.get(case_id))
     if issue is None:
         return None
     return card_view(issue)
@@ -77,31 +72,16 @@ def card_view(issue: CardIssue) -> CardView:
     )
 
 
-def case_row(session: Session, case_id: str) -> Case:
-    """The case as stored now (CaseNotFound when there is none)."""
-    case = session.get(Case, case_id, populate_existing=True)
-    if case is None:
-        raise CaseNotFound(case_id)
-    return case
-
-
-def issue_of(session: Session, case: Case) -> CardIssue | None:
-    """The card issued for the case's current card version, if numbered."""
-    return session.exec(
-        select(CardIssue).where(CardIssue.case_id == case.id, CardIssue.card_version == case.card_version)
-    ).first()
-
-
-def allocate_card(case_id: str, *, on: date | None = None, engine: Engine | None = None) -> CardView:
+def allocate_card(case_id: str, uow: UnitOfWork, *, on: date | None = None) -> CardView:
     """Number the case's card and fix what it prints (once per case and card version).
 
     A reissue (补领/换领) first records its card fee as paid — the portal collects it before it
     submits — so production never starts on an unpaid card.
     """
     day = on or today()
-    with unit_of_work(engine) as uow:
-        case = case_row(uow.session, case_id)
-        existing = issue_of(uow.session, case)
+    with uow:
+        case = uow.cases.get(case_id)
+        existing = uow.cards.current(case)
         if existing is not None:
             return card_view(existing)
         if CaseStatus(case.status) is not CaseStatus.IN_PRODUCTION:
@@ -110,18 +90,17 @@ def allocate_card(case_id: str, *, on: date | None = None, engine: Engine | None
             raise ProductionError(f"case {case_id} has no issuing bureau (not routed)")
         version, bureau = case.card_version, case.bureau
     # OCR outside the transaction: it takes a second and holds no lock.
-    ethnicity, hukou_address = _id_card_details(case_id, engine)
-    photo_hash = _current_document_hash(case_id, DocumentKind.PHOTO, engine)
+    ethnicity, hukou_address = _id_card_details(case_id, uow)
+    photo_hash = _current_document_hash(case_id, DocumentKind.PHOTO, uow)
     production = load_production()
     for _attempt in range(3):
         try:
-            with unit_of_work(engine) as uow:
-                seq = bump(uow.session, f"card:{bureau}:{day.year}")
-                case = case_row(uow.session, case_id)
+            with uow:
+                seq = uow.counters.bump(f"card:{bureau}:{day.year}")
+                case = uow.cases.get(case_id)
                 fee = production.fee_for(case.business_type)
                 if fee:
-                    ensure_effect(
-                        uow.session,
+                    uow.effects.ensure(
                         case.id,
                         case.card_version,
                         CARD_FEE,
@@ -153,16 +132,14 @@ def allocate_card(case_id: str, *, on: date | None = None, engine: Engine | None
                 uow.add(issue)
                 # The print effect is owed from the moment the card exists: a crash from here on is
                 # reconciled by the spool step, which finds it pending.
-                ensure_effect(
-                    uow.session, case.id, case.card_version, PRINT_CARD, payload={"card_no": face.card_no}
-                )
+                uow.effects.ensure(case.id, case.card_version, PRINT_CARD, payload={"card_no": face.card_no})
                 uow.commit()
                 return card_view(issue)
         except IntegrityError:
             # Another run of this case numbered the card first (its number stands, our counter bump
             # rolled back), or two first users of a new counter collided: then simply try again.
-            with unit_of_work(engine) as uow:
-                stored = issue_of(uow.session, case_row(uow.session, case_id))
+            with uow:
+                stored = uow.cards.current(uow.cases.get(case_id))
             if stored is not None:
                 return card_view(stored)
     raise ProductionError(f"case {case_id}: could not allocate a card number after 3 attempts")
@@ -175,7 +152,7 @@ def _years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _id_card_details(case_id: str, engine: Engine | None) -> tuple[str, str]:
+def _id_card_details(case_id: str, uow: UnitOfWork) -> tuple[str, str]:
     """民族 and 户口地址 as read from the ID card *and verified*; "" where they could not be.
 
     The shared data has neither, so the card prints what the reviewed ID card says, never a guess:
@@ -188,7 +165,7 @@ def _id_card_details(case_id: str, engine: Engine | None) -> tuple[str, str]:
     from documents.ocr.config import load_ocr_settings
     from documents.safe_image import decode_image
 
-    content = _current_document_hash(case_id, DocumentKind.ID_FRONT, engine)
+    content = _current_document_hash(case_id, DocumentKind.ID_FRONT, uow)
     if content is None:
         return "", ""
     decoded = decode_image(get_document_store().get(content))
@@ -199,15 +176,15 @@ def _id_card_details(case_id: str, engine: Engine | None) -> tuple[str, str]:
     except Exception:  # an OCR failure leaves the fields for the card centre, it does not stop the card
         log.exception("reading the ID card for the card face failed (case %s)", case_id)
         return "", ""
-    with unit_of_work(engine) as uow:
-        id_number = case_row(uow.session, case_id).applicant_id_number
+    with uow:
+        id_number = uow.cases.get(case_id).applicant_id_number
     details = card_details(reading, id_number, load_requirements().ocr_min_confidence)
     if not (details.ethnicity and details.hukou_address):
         log.info("card face of case %s leaves fields to the centre: %s", case_id, "; ".join(details.notes))
     return details.ethnicity, details.hukou_address
 
 
-def _current_document_hash(case_id: str, kind: DocumentKind, engine: Engine | None) -> str | None:
-    with unit_of_work(engine) as uow:
+def _current_document_hash(case_id: str, kind: DocumentKind, uow: UnitOfWork) -> str | None:
+    with uow:
         rows = uow.documents.current(case_id, kind)
     return rows[-1].content_hash if rows else None

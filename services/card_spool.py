@@ -10,28 +10,22 @@ already have taken the file away). The day's batch manifest is rewritten from th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import cast
-
-from sqlalchemy import Engine, update
-from sqlmodel import col, select
 
 from models.card import CardFace
-from models.tables import CardIssue, Delivery, utcnow
-from services.card_issue import PRINT_CARD, ProductionError, case_row, issue_of
-from services.effects import bump, effect_done, effect_key, finish_effect, hold_effect
+from models.tables import utcnow
+from services.card_issue import PRINT_CARD, ProductionError
+from services.effects import effect_key, finish_effect, hold_effect
 from services.faults import fault_point
-from storage.db import unit_of_work
+from storage.db import UnitOfWork
 from storage.documents import get_document_store
 from storage.spool import get_print_spool
 
 
-def spool_card(
-    case_id: str, engine: Engine | None = None, *, reconcile_before: datetime | None = None
-) -> Path | None:
+def spool_card(case_id: str, uow: UnitOfWork, *, reconcile_before: datetime | None = None) -> Path | None:
     """Hand the card's PDF to the card centre (exactly one spool entry per card).
 
     Returns the spool file, or None when it had been handed over before (or, reconciling, when
@@ -40,41 +34,35 @@ def spool_card(
     """
     from printing.card import render_card_pdf
 
-    with unit_of_work(engine) as uow:
-        case = case_row(uow.session, case_id)
-        issue = issue_of(uow.session, case)
+    with uow:
+        issue = uow.cards.current(uow.cases.get(case_id))
         if issue is None:
             raise ProductionError(f"case {case_id} has no card number yet")
         key = effect_key(PRINT_CARD, case_id, issue.card_version)
-        if effect_done(uow.session, key):
+        if uow.effects.done(key):
             return None
     face = CardFace.model_validate(issue.face)
     pdf = render_card_pdf(face, _photo_bytes(issue.photo_hash))
     spool = get_print_spool()
-    owner = hold_effect(key, engine, reconcile_before=reconcile_before)
+    owner = hold_effect(key, uow, reconcile_before=reconcile_before)
     if owner is None:
         return None
     fault_point("spool_card:before_write")
     path = spool.put_card(issue.card_no, pdf)
     fault_point("spool_card:after_write")
-    with unit_of_work(engine) as uow:
+    with uow:
         # The manifest lock comes first: writers of one day's batch take turns, so none of them
         # rewrites the manifest without a card another has just added.
-        bump(uow.session, f"print-manifest:{issue.issued_on.isoformat()}")
-        if not finish_effect(uow, key, owner):
+        uow.counters.bump(f"print-manifest:{issue.issued_on.isoformat()}")
+        if not finish_effect(key, owner, uow):
             return None
-        case = case_row(uow.session, case_id)
-        stored = issue_of(uow.session, case)
+        stored = uow.cards.current(uow.cases.get(case_id))
         assert stored is not None
         if stored.spooled_at is None:
             stored.spooled_at = utcnow()
             uow.add(stored)
-        uow.session.flush()
-        spooled = uow.session.exec(
-            select(CardIssue)
-            .where(CardIssue.issued_on == issue.issued_on, col(CardIssue.spooled_at).is_not(None))
-            .order_by(col(CardIssue.card_no))
-        ).all()
+        uow.flush()
+        spooled = uow.cards.spooled_on(issue.issued_on)
         spool.write_manifest(
             issue.issued_on,
             [
@@ -109,39 +97,30 @@ class Confirmation:
     unknown: list[str]  # numbers rongju does not know (reported, never guessed)
 
 
-def confirm_cards_produced(card_nos: Iterable[str], engine: Engine | None = None) -> Confirmation:
+def confirm_cards_produced(card_nos: Iterable[str], uow: UnitOfWork) -> Confirmation:
     """Record the card centre's confirmation that these cards were made."""
     numbers = (n.strip() for n in card_nos)
-    return confirm_each(numbers, CardIssue, "card_no", "produced_at", engine)
+    return confirm_each(numbers, lambda card_no: uow.cards.confirm_produced(card_no), uow)
 
 
 def confirm_each(
-    numbers: Iterable[str],
-    table: type[CardIssue] | type[Delivery],
-    number: str,
-    stamp: str,
-    engine: Engine | None,
+    numbers: Iterable[str], confirm: Callable[[str], tuple[str, bool] | None], uow: UnitOfWork
 ) -> Confirmation:
-    """Stamp each row found by its number once (a conditional UPDATE): newly, before, or unknown."""
+    """Stamp each row found by its number once (`confirm`: a conditional UPDATE giving the row's case
+    and whether it was stamped now, or None for an unknown number): newly, before, or unknown."""
     confirmed: list[str] = []
     already: list[str] = []
     unknown: list[str] = []
     for value in dict.fromkeys(n for n in numbers if n):
-        with unit_of_work(engine) as uow:
-            result = uow.session.exec(
-                update(table)
-                .where(getattr(table, number) == value, getattr(table, stamp).is_(None))
-                .values({stamp: utcnow()})
-            )
-            found = uow.session.exec(select(table).where(getattr(table, number) == value)).first()
-            row = cast("CardIssue | Delivery | None", found)
+        with uow:
+            found = confirm(value)
             uow.commit()
-        if row is None:
+        if found is None:
             unknown.append(value)
-        elif result.rowcount == 1:
-            confirmed.append(row.case_id)
+        elif found[1]:
+            confirmed.append(found[0])
         else:
-            already.append(row.case_id)
+            already.append(found[0])
     return Confirmation(confirmed, already, unknown)
 
 

@@ -11,21 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
-from sqlmodel import select
-
 from config.settings import get_settings, today
 from documents.filetype import sniff_type
 from models.package import DocumentKind, PackageRefused, problem
 from models.sla import resume
 from models.status import CaseStatus
-from models.tables import Case, Document
+from models.tables import Document
 from services.dispatch import wake_case_flow
 from services.intake import file_problem
 from services.processing import CaseState, read_case_state
-from storage.db import unit_of_work
+from storage.db import UnitOfWork
 from storage.documents import content_hash, get_document_store
-from storage.repositories import CaseNotFound
 
 
 @dataclass(frozen=True)
@@ -36,7 +32,7 @@ class CorrectedFile:
 
 
 def submit_correction(
-    case_id: str, files: list[CorrectedFile], *, resume_flow: bool = True, engine: Engine | None = None
+    case_id: str, files: list[CorrectedFile], uow: UnitOfWork, *, resume_flow: bool = True
 ) -> CaseState:
     """Store corrected documents for a case waiting for correction, and let its flow run continue."""
     settings = get_settings()
@@ -61,10 +57,8 @@ def submit_correction(
     for item in files:
         store.put(item.data)
     day = today()
-    with unit_of_work(engine) as uow:
-        case = uow.session.get(Case, case_id)
-        if case is None:
-            raise CaseNotFound(case_id)
+    with uow:
+        case = uow.cases.get(case_id)
         if CaseStatus(case.status) is not CaseStatus.NEEDS_CORRECTION:
             raise PackageRefused(
                 [
@@ -80,10 +74,7 @@ def submit_correction(
                 ]
             )
         kinds = {item.kind.value for item in files}
-        earlier = {
-            (d.kind, d.content_hash): d
-            for d in uow.session.exec(select(Document).where(Document.case_id == case_id))
-        }
+        earlier = {(d.kind, d.content_hash): d for d in uow.documents.all_of(case_id)}
         for document in earlier.values():
             if document.kind in kinds and not document.superseded:
                 document.superseded = True
@@ -109,7 +100,7 @@ def submit_correction(
         back = case.advance(CaseStatus.UNDER_REVIEW, actor="applicant", reason="已提交补正材料 corrected")
         uow.add(case, back)
         uow.commit()
-    state = read_case_state(case_id, engine)
+    state = read_case_state(case_id, uow)
     if resume_flow:
         # Keyed by round: waking the same round twice never starts two new runs.
         wake_case_flow(case_id, event=f"correction-{state.correction_rounds}")

@@ -13,21 +13,17 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
-
 from config.production import load_production
 from config.settings import today
 from models.card import MailLabel, s10_waybill
 from models.status import CaseStatus
-from models.tables import CardIssue, Case, Delivery, SideEffect, utcnow
-from services.card_issue import ProductionError, case_row, issue_of
+from models.tables import Delivery
+from services.card_issue import ProductionError
 from services.card_spool import Confirmation, confirm_each
-from services.effects import DONE, bump, effect_done, effect_key, ensure_effect, finish_effect, hold_effect
+from services.effects import effect_key, finish_effect, hold_effect
 from services.faults import fault_point
 from services.processing import SYSTEM, applicant_notice
-from storage.db import unit_of_work
+from storage.db import IntegrityError, UnitOfWork
 from storage.spool import get_mail_room
 
 MAIL_LABEL = "mail_label"
@@ -37,14 +33,7 @@ class PickupRefused(ProductionError):
     """The pickup code does not match the case's card (nothing recorded)."""
 
 
-def delivery_of(session: Session, case: Case) -> Delivery | None:
-    """How the case's current card reaches the applicant, once dispatched."""
-    return session.exec(
-        select(Delivery).where(Delivery.case_id == case.id, Delivery.card_version == case.card_version)
-    ).first()
-
-
-def dispatch_card(case_id: str, *, on: date | None = None, engine: Engine | None = None) -> CaseStatus:
+def dispatch_card(case_id: str, uow: UnitOfWork, *, on: date | None = None) -> CaseStatus:
     """The produced card goes out: a waybill (已寄出) or a pickup code at the station (待领取).
 
     The delivery row, the status change, the applicant's notice and (for mail) the pending label
@@ -55,22 +44,17 @@ def dispatch_card(case_id: str, *, on: date | None = None, engine: Engine | None
     day = on or today()
     production = load_production()
     try:
-        with unit_of_work(engine) as uow:
-            claimed = uow.session.exec(
-                update(Case)
-                .where(col(Case.id) == case_id, col(Case.status) == CaseStatus.IN_PRODUCTION.value)
-                .values(updated_at=utcnow())
-            )
-            if claimed.rowcount != 1:
+        with uow:
+            if not uow.cases.claim_in_status(case_id, CaseStatus.IN_PRODUCTION):
                 uow.rollback()
-                return CaseStatus(case_row(uow.session, case_id).status)
-            case = case_row(uow.session, case_id)
-            issue = issue_of(uow.session, case)
+                return CaseStatus(uow.cases.get(case_id).status)
+            case = uow.cases.get(case_id)
+            issue = uow.cards.current(case)
             if issue is None or issue.produced_at is None:
                 raise ProductionError(f"case {case_id}: the card centre has not confirmed the card")
             extra: dict[str, str]
             if case.delivery_method == "mail":
-                serial = bump(uow.session, "waybill")
+                serial = uow.counters.bump("waybill")
                 waybill = s10_waybill(
                     production.waybill.service_indicator, serial, production.waybill.country
                 )
@@ -84,9 +68,7 @@ def dispatch_card(case_id: str, *, on: date | None = None, engine: Engine | None
                 target = CaseStatus.MAILED
                 extra = {"waybill_no": waybill}
                 reason = f"EMS 寄出 mailed, waybill {waybill}"
-                ensure_effect(
-                    uow.session, case.id, case.card_version, MAIL_LABEL, payload={"waybill_no": waybill}
-                )
+                uow.effects.ensure(case.id, case.card_version, MAIL_LABEL, payload={"waybill_no": waybill})
             else:
                 station = load_city().station(case.station_id) if case.station_id else None
                 code = "".join(secrets.choice("0123456789") for _ in range(production.pickup.code_digits))
@@ -113,12 +95,12 @@ def dispatch_card(case_id: str, *, on: date | None = None, engine: Engine | None
             uow.commit()
             return target
     except IntegrityError:
-        with unit_of_work(engine) as uow:
-            return CaseStatus(case_row(uow.session, case_id).status)
+        with uow:
+            return CaseStatus(uow.cases.get(case_id).status)
 
 
 def print_mail_label(
-    case_id: str, engine: Engine | None = None, *, reconcile_before: datetime | None = None
+    case_id: str, uow: UnitOfWork, *, reconcile_before: datetime | None = None
 ) -> Path | None:
     """Print the EMS label and put the card on the day's mailing manifest (once per waybill).
 
@@ -126,14 +108,14 @@ def print_mail_label(
     from config.city import load_city
     from printing.label import render_mail_label_pdf
 
-    with unit_of_work(engine) as uow:
-        case = case_row(uow.session, case_id)
-        delivery = delivery_of(uow.session, case)
-        issue = issue_of(uow.session, case)
+    with uow:
+        case = uow.cases.get(case_id)
+        delivery = uow.deliveries.current(case)
+        issue = uow.cards.current(case)
         if delivery is None or delivery.method != "mail" or delivery.waybill_no is None or issue is None:
             raise ProductionError(f"case {case_id} has no waybill")
         key = effect_key(MAIL_LABEL, case_id, case.card_version)
-        if effect_done(uow.session, key):
+        if uow.effects.done(key):
             return None
     station = load_city().station(case.station_id) if case.station_id else None
     label = MailLabel(
@@ -148,33 +130,19 @@ def print_mail_label(
     )
     mail_room = get_mail_room()
     pdf = render_mail_label_pdf(label)
-    owner = hold_effect(key, engine, reconcile_before=reconcile_before)
+    owner = hold_effect(key, uow, reconcile_before=reconcile_before)
     if owner is None:
         return None
     fault_point("print_label:before_write")
     path = mail_room.put_label(delivery.waybill_no, pdf)
     fault_point("print_label:after_write")
     day = delivery.dispatched_on or today()
-    with unit_of_work(engine) as uow:
-        bump(uow.session, f"mail-manifest:{day.isoformat()}")
-        if not finish_effect(uow, key, owner):
+    with uow:
+        uow.counters.bump(f"mail-manifest:{day.isoformat()}")
+        if not finish_effect(key, owner, uow):
             return None
-        uow.session.flush()
-        rows = uow.session.exec(
-            select(Delivery, Case, CardIssue)
-            .join(Case, col(Case.id) == col(Delivery.case_id))
-            .join(
-                CardIssue,
-                (col(CardIssue.case_id) == col(Delivery.case_id))
-                & (col(CardIssue.card_version) == col(Delivery.card_version)),
-            )
-            .join(
-                SideEffect,
-                (col(SideEffect.case_id) == col(Delivery.case_id)) & (col(SideEffect.kind) == MAIL_LABEL),
-            )
-            .where(Delivery.dispatched_on == day, SideEffect.state == DONE)
-            .order_by(col(Delivery.waybill_no))
-        ).all()
+        uow.flush()
+        rows = uow.deliveries.labelled_on(day, MAIL_LABEL)
         mail_room.write_manifest(
             day,
             [
@@ -197,48 +165,37 @@ def print_mail_label(
 # ------------------------------------------------------------------------------------ handover
 
 
-def confirm_delivered(waybill_nos: Iterable[str], engine: Engine | None = None) -> Confirmation:
+def confirm_delivered(waybill_nos: Iterable[str], uow: UnitOfWork) -> Confirmation:
     """Record EMS's delivery confirmation for these waybills (as typed: case and spaces ignored)."""
     numbers = (n.strip().upper() for n in waybill_nos)
-    return confirm_each(numbers, Delivery, "waybill_no", "handed_over_at", engine)
+    return confirm_each(numbers, lambda waybill_no: uow.deliveries.confirm_delivered(waybill_no), uow)
 
 
-def confirm_picked_up(case_id: str, pickup_code: str, engine: Engine | None = None) -> bool:
+def confirm_picked_up(case_id: str, pickup_code: str, uow: UnitOfWork) -> bool:
     """Record that the applicant collected the card at the station. True if newly recorded."""
-    with unit_of_work(engine) as uow:
-        case = case_row(uow.session, case_id)
-        delivery = delivery_of(uow.session, case)
+    with uow:
+        case = uow.cases.get(case_id)
+        delivery = uow.deliveries.current(case)
         if delivery is None or delivery.method != "pickup":
             raise PickupRefused(
                 f"案件 {case_id} 没有待领取的证件。 Case {case_id} has no card awaiting pickup."
             )
         if not secrets.compare_digest(delivery.pickup_code or "", pickup_code.strip()):
             raise PickupRefused("取件码不正确。 The pickup code does not match.")
-        result = uow.session.exec(
-            update(Delivery)
-            .where(col(Delivery.id) == delivery.id, col(Delivery.handed_over_at).is_(None))
-            .values(handed_over_at=utcnow())
-        )
+        newly = uow.deliveries.claim_handed_over(delivery)
         uow.commit()
-        return bool(result.rowcount == 1)
+        return newly
 
 
-def complete_case(case_id: str, engine: Engine | None = None) -> CaseStatus:
+def complete_case(case_id: str, uow: UnitOfWork) -> CaseStatus:
     """办结: the card has reached the applicant (delivered or picked up)."""
-    with unit_of_work(engine) as uow:
-        claimed = uow.session.exec(
-            update(Case)
-            .where(
-                col(Case.id) == case_id,
-                col(Case.status).in_([CaseStatus.MAILED.value, CaseStatus.AWAITING_PICKUP.value]),
-            )
-            .values(updated_at=utcnow())
-        )
-        case = case_row(uow.session, case_id)
-        if claimed.rowcount != 1:
+    with uow:
+        claimed = uow.cases.claim_in_status(case_id, CaseStatus.MAILED, CaseStatus.AWAITING_PICKUP)
+        case = uow.cases.get(case_id)
+        if not claimed:
             uow.rollback()
             return CaseStatus(case.status)
-        delivery = delivery_of(uow.session, case)
+        delivery = uow.deliveries.current(case)
         if delivery is None or delivery.handed_over_at is None:
             raise ProductionError(f"case {case_id}: the card has not reached the applicant yet")
         how = "已送达 delivered by EMS" if delivery.method == "mail" else "已领取 picked up at the station"

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from services.processing import attach_flow_run
 from services.stack import DEPLOYMENT, prefect_api_url, prefect_connection
+from storage.db import UnitOfWork
 
 if TYPE_CHECKING:  # Prefect is imported where there is one to talk to: importing it configures logging
     from prefect.client.orchestration import SyncPrefectClient
@@ -47,7 +48,7 @@ def start_case_flow(case_id: str, business_type: str, *, attempt: str = "submit"
             idempotency_key=f"process-case:{case_id}:{attempt}",
             _sync=True,  # also when called inside a running event loop (a browser test, the API)
         )
-    attach_flow_run(case_id, str(flow_run.id))
+    attach_flow_run(case_id, str(flow_run.id), UnitOfWork())
     return str(flow_run.id)
 
 
@@ -103,7 +104,7 @@ def tag_flow_runs(case_ids: list[str], tag: str) -> int:
     tagged = 0
     with prefect_connection(api_url), get_client(sync_client=True) as client:
         for case_id in case_ids:
-            run_id = read_case_state(case_id).flow_run_id
+            run_id = read_case_state(case_id, UnitOfWork()).flow_run_id
             if run_id is None:
                 continue
             add_tags(client, UUID(run_id), {tag})
@@ -134,7 +135,7 @@ def wake_case_flow(case_id: str, *, event: str, patience: float = 90) -> str | N
 
     from services.processing import read_case_state
 
-    state = read_case_state(case_id)
+    state = read_case_state(case_id, UnitOfWork())
     alive = (StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING)
     deadline = time.monotonic() + patience
     with prefect_connection(api_url):

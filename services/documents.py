@@ -1,6 +1,6 @@
 """Reading a case's uploaded documents: decode under limits, check quality, extract the fields.
 
-One entry point, `read_case_documents(case_id)`, used by the flow's read_documents task and by
+One entry point, `read_case_documents`, used by the flow's read_documents task and by
 `rongju extract` (per file, via `read_document`). Every file is distrusted: a file that cannot be
 used yields a DocumentProblem with a reason code, turned into a failing check here, never an
 exception out of the step.
@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-
 from config.city import load_reason_catalogue
 from documents.ocr.engines import EngineUnavailable
 from documents.problems import DocumentProblem
@@ -26,8 +24,7 @@ from models.checks.facts import DocumentFacts
 from models.checks.result import CheckOutcome, failed, passed
 from models.package import DocumentKind
 from models.reasons import ReasonCode
-from models.tables import Case
-from storage.db import unit_of_work
+from storage.db import UnitOfWork
 from storage.documents import get_document_store
 
 if TYPE_CHECKING:
@@ -290,12 +287,11 @@ def describe_reading(reading: DocumentReading) -> dict[str, object]:
     }
 
 
-def read_case_documents(case_id: str, engine: Engine | None = None) -> DocumentsRead:
+def read_case_documents(case_id: str, uow: UnitOfWork) -> DocumentsRead:
     """Read every current (not superseded) document of a case."""
-    with unit_of_work(engine) as uow:
+    with uow:
         rows = uow.documents.current(case_id)
-        case = uow.session.get(Case, case_id)
-        declared = Declared(name=case.applicant_name) if case is not None else None
+        declared = Declared(name=uow.cases.get(case_id).applicant_name)
     store = get_document_store()
     readings = [
         read_document(row.kind, store.get(row.content_hash), row.sniffed_type, declared=declared)

@@ -15,10 +15,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
-
 from config.settings import get_settings, today
 from documents.filetype import ALLOWED_TYPES, sniff_type
 from models.masking import mask_name
@@ -32,7 +28,7 @@ from models.package import (
 from models.reasons import ReasonCode
 from models.status import CaseStatus
 from models.tables import Case, Document, StatusTransition
-from storage.db import get_engine, unit_of_work
+from storage.db import IntegrityError, UnitOfWork
 from storage.documents import DocumentStore, content_hash, get_document_store
 from storage.files import FileTooLarge, NotRegularFile, read_regular_file
 
@@ -293,27 +289,26 @@ def check_files(
     return checked
 
 
-def find_case(submission_id: str, engine: Engine | None = None) -> Case | None:
-    with unit_of_work(engine) as uow:
-        return uow.session.exec(select(Case).where(Case.submission_id == submission_id)).first()
+def find_case(submission_id: str, uow: UnitOfWork) -> Case | None:
+    with uow:
+        return uow.cases.by_submission(submission_id)
 
 
 def submit_package(
     application: bytes,
     files: dict[str, bytes],
+    uow: UnitOfWork,
     *,
     store: DocumentStore | None = None,
-    engine: Engine | None = None,
 ) -> IntakeResult:
     """Accept one package (application.json bytes + files by name) or raise PackageRefused."""
     settings = get_settings()
-    engine = engine or get_engine()
     store = store or get_document_store()
     package = parse_application(application)
     if package.ignored_fields:
         log.info("submission %s: ignored unknown fields %s", package.submission_id, package.ignored_fields)
 
-    existing = find_case(package.submission_id, engine)
+    existing = find_case(package.submission_id, uow)
     if existing is not None:
         return IntakeResult(
             package.submission_id, existing.id, CaseStatus(existing.status), False, existing.business_type
@@ -350,14 +345,14 @@ def submit_package(
         ),
     )
     try:
-        with unit_of_work(engine) as uow:
+        with uow:
             uow.add(case)
-            uow.session.flush()  # the case row must exist before rows that reference it
+            uow.flush()  # the case row must exist before rows that reference it
             uow.add(*unique_documents, received)
             uow.commit()
     except IntegrityError:
         # Another intake of the same submission_id won the race: theirs is the case.
-        winner = find_case(package.submission_id, engine)
+        winner = find_case(package.submission_id, uow)
         if winner is None:
             raise
         return IntakeResult(
@@ -373,13 +368,13 @@ def _ignored_note(ignored: list[str]) -> str:
     return f"；已忽略未识别字段 ignored unknown fields: {', '.join(ignored)}" if ignored else ""
 
 
-def submit_folder(folder: Path, **kwargs: object) -> IntakeResult:
+def submit_folder(folder: Path, uow: UnitOfWork, *, store: DocumentStore | None = None) -> IntakeResult:
     """Accept the package in `folder` (application.json + files)."""
     settings = get_settings()
     application, files = read_package_folder(
         folder, max_file_bytes=settings.max_file_bytes, max_package_bytes=settings.max_package_bytes
     )
-    return submit_package(application, files, **kwargs)  # type: ignore[arg-type]
+    return submit_package(application, files, uow, store=store)
 
 
 def _new_case(package: ApplicationPackage) -> Case:

@@ -23,22 +23,20 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, update
-from sqlmodel import col, select
-
 from models.masking import mask_phone
-from models.tables import Notification, utcnow
+from models.tables import utcnow
 from services.effects import compare_and_set
-from storage.db import get_engine, unit_of_work
+from storage.db import UnitOfWork
+
+# The outbox's channel and states live with its repository (storage/repositories/notifications.py).
+from storage.repositories.notifications import FAILED as FAILED
+from storage.repositories.notifications import PENDING as PENDING
+from storage.repositories.notifications import SENDING as SENDING
+from storage.repositories.notifications import SENT as SENT
+from storage.repositories.notifications import SMS as SMS
 from storage.sms import SmsSender, get_sms_sender
 
 log = logging.getLogger(__name__)
-
-SMS = "sms"
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
 
 
 @dataclass
@@ -84,10 +82,10 @@ class _Row:
 
 
 def send_pending(
+    uow: UnitOfWork,
     *,
     case_id: str | None = None,
     sender: SmsSender | None = None,
-    engine: Engine | None = None,
     stale_after: timedelta = timedelta(minutes=5),
     max_attempts: int = 5,
     _after_send: Callable[[], None] | None = None,
@@ -98,20 +96,19 @@ def send_pending(
     belong to a dead process. Re-sending it is safe because the sender is idempotent by key.
     `_after_send` is a test hook run between the send and its record (to simulate a crash there).
     """
-    engine = engine or get_engine()
     sender = sender or get_sms_sender()
     report = SendReport()
-    for candidate in _candidates(engine, case_id, stale_after):
+    for candidate in _candidates(case_id, stale_after, uow):
         if candidate.state == SENDING and candidate.attempts >= max_attempts:
             # A row whose senders died max_attempts times is given up on rather than retried forever;
             # a person decides from the outbox whether it went out.
-            if _give_up(engine, candidate):
+            if _give_up(candidate, uow):
                 report.failed += 1
                 log.warning("sms %s given up after %d attempts", candidate.key, candidate.attempts)
             else:
                 report.skipped += 1
             continue
-        claimed = _claim(engine, candidate)
+        claimed = _claim(candidate, uow)
         if claimed is None:
             report.skipped += 1
             continue
@@ -119,7 +116,7 @@ def send_pending(
         try:
             message_id = sender.send(key=claimed.key, recipient=claimed.recipient, body=claimed.body)
         except Exception as error:
-            state = _record_failure(engine, claimed, max_attempts)
+            state = _record_failure(claimed, max_attempts, uow)
             report.failed += 1
             # Only the error's type: a provider's message may echo the phone number or the body.
             log.warning(
@@ -134,7 +131,7 @@ def send_pending(
             continue
         if _after_send is not None:
             _after_send()
-        if _record_sent(engine, claimed):
+        if _record_sent(claimed, uow):
             report.sent += 1
             log.info("sms %s sent to %s as %s", claimed.key, masked, message_id)
         else:
@@ -145,23 +142,13 @@ def send_pending(
     return report
 
 
-def _candidates(engine: Engine, case_id: str | None, stale_after: timedelta) -> Iterator[_Row]:
+def _candidates(case_id: str | None, stale_after: timedelta, uow: UnitOfWork) -> Iterator[_Row]:
     # A `sending` row whose claim is older than the cutoff belongs to a sender that died.
     cutoff = utcnow() - stale_after
-    query = select(Notification).where(
-        Notification.channel == SMS,
-        or_(
-            col(Notification.state) == PENDING,
-            (col(Notification.state) == SENDING)
-            & or_(col(Notification.claimed_at).is_(None), col(Notification.claimed_at) <= cutoff),
-        ),
-    )
-    if case_id is not None:
-        query = query.where(Notification.case_id == case_id)
     # Read in a transaction of its own, closed before any claim: on SQLite a transaction that read
     # first and writes later fails at once instead of waiting for a concurrent writer.
-    with unit_of_work(engine) as uow:
-        rows = uow.session.exec(query.order_by(col(Notification.id))).all()
+    with uow:
+        rows = uow.notifications.sms_to_send(case_id, cutoff)
     for row in rows:
         assert row.id is not None
         yield _Row(
@@ -174,60 +161,46 @@ def _candidates(engine: Engine, case_id: str | None, stale_after: timedelta) -> 
         )
 
 
-def _update_if_unchanged(engine: Engine, row: _Row, values: dict[str, Any]) -> bool:
-    """Update `row` if it is still in the state and at the attempts we know; True when it was.
-
-    The same compare-and-set as an effect's claim (services/effects.py). A notice's claim differs in
-    what it compares: `attempts` is its owner token (each claim bumps it, so a sender whose claim
-    was taken over no longer matches), and its lease is `claimed_at` + the caller's `stale_after`.
-    """
-    return compare_and_set(
-        engine,
-        update(Notification)
-        .where(
-            col(Notification.id) == row.id,
-            col(Notification.state) == row.state,
-            col(Notification.attempts) == row.attempts,
-        )
-        .values(**values),
-    )
+# Each change below is the same compare-and-set as an effect's claim (services/effects.py), on the
+# row's `state` and `attempts` as read. A notice's claim differs in what it compares: `attempts` is
+# its owner token (each claim bumps it, so a sender whose claim was taken over no longer matches),
+# and its lease is `claimed_at` + the caller's `stale_after`.
 
 
-def _claim(engine: Engine, row: _Row) -> _Row | None:
+def _claim(row: _Row, uow: UnitOfWork) -> _Row | None:
     """Claim `row` for this sender; None when another sender changed it first."""
-    claimed = _update_if_unchanged(
-        engine, row, {"state": SENDING, "attempts": Notification.attempts + 1, "claimed_at": utcnow()}
-    )
+    claimed = compare_and_set(lambda: uow.notifications.claim_to_send(row.id, row.state, row.attempts), uow)
     if not claimed:
         return None
     return replace(row, state=SENDING, attempts=row.attempts + 1)
 
 
-def _record_sent(engine: Engine, claimed: _Row) -> bool:
-    return _update_if_unchanged(engine, claimed, {"state": SENT, "sent_at": utcnow()})
+def _record_sent(claimed: _Row, uow: UnitOfWork) -> bool:
+    return compare_and_set(
+        lambda: uow.notifications.mark_sent(claimed.id, claimed.state, claimed.attempts), uow
+    )
 
 
-def _record_failure(engine: Engine, claimed: _Row, max_attempts: int) -> str:
+def _record_failure(claimed: _Row, max_attempts: int, uow: UnitOfWork) -> str:
     state = FAILED if claimed.attempts >= max_attempts else PENDING
-    _update_if_unchanged(engine, claimed, {"state": state, "claimed_at": None})
+    compare_and_set(
+        lambda: uow.notifications.release(claimed.id, claimed.state, claimed.attempts, state), uow
+    )
     return state
 
 
-def _give_up(engine: Engine, stale: _Row) -> bool:
-    return _update_if_unchanged(engine, stale, {"state": FAILED, "claimed_at": None})
+def _give_up(stale: _Row, uow: UnitOfWork) -> bool:
+    return compare_and_set(
+        lambda: uow.notifications.release(stale.id, stale.state, stale.attempts, FAILED), uow
+    )
 
 
 def list_notifications(
-    case_id: str | None = None, state: str | None = None, engine: Engine | None = None
+    uow: UnitOfWork, case_id: str | None = None, state: str | None = None
 ) -> list[NotificationView]:
     """The outbox, oldest first, optionally of one case and in one state; phones masked."""
-    query = select(Notification)
-    if case_id is not None:
-        query = query.where(Notification.case_id == case_id)
-    if state is not None:
-        query = query.where(Notification.state == state)
-    with unit_of_work(engine) as uow:
-        rows = uow.session.exec(query.order_by(col(Notification.created_at), col(Notification.id))).all()
+    with uow:
+        rows = uow.notifications.listed(case_id, state)
     return [
         NotificationView(
             key=row.key,

@@ -10,19 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine, func, update
-from sqlmodel import Session, col, select
-
 from config.notices import load_notice_templates
 from config.settings import today
 from models.masking import mask_name
 from models.package import BusinessType
 from models.status import CaseStatus
-from models.tables import Case, CheckResult, Notification, Review, StatusTransition, utcnow
+from models.tables import Case, CheckResult, Notification
 from services.assessment import Assessment
 from services.faults import fault_point
-from storage.db import unit_of_work
-from storage.repositories import CaseNotFound
+from storage.db import UnitOfWork
 
 SYSTEM = "system"
 
@@ -52,19 +48,13 @@ class CaseState:
         return self.status is CaseStatus.UNDER_REVIEW and self.outcome == "needs_review"
 
 
-def read_case_state(case_id: str, engine: Engine | None = None) -> CaseState:
-    with unit_of_work(engine) as uow:
-        return _state(uow.session, case_id)
+def read_case_state(case_id: str, uow: UnitOfWork) -> CaseState:
+    with uow:
+        return _state(uow, case_id)
 
 
-def _state(session: Session, case_id: str) -> CaseState:
-    case = session.get(Case, case_id, populate_existing=True)
-    if case is None:
-        raise CaseNotFound(case_id)
-
-    def count(query: object) -> int:
-        return int(session.exec(query).one() or 0)  # type: ignore[call-overload]
-
+def _state(uow: UnitOfWork, case_id: str) -> CaseState:
+    case = uow.cases.get(case_id)
     return CaseState(
         case_id=case.id,
         status=CaseStatus(case.status),
@@ -74,32 +64,23 @@ def _state(session: Session, case_id: str) -> CaseState:
         bureau=case.bureau,
         flow_run_id=case.flow_run_id,
         card_version=case.card_version,
-        check_round=count(select(func.max(CheckResult.round)).where(CheckResult.case_id == case_id)),
-        review_attempts=count(select(func.count()).select_from(Review).where(Review.case_id == case_id)),
-        correction_rounds=count(
-            select(func.count())
-            .select_from(StatusTransition)
-            .where(
-                StatusTransition.case_id == case_id,
-                StatusTransition.to_status == CaseStatus.NEEDS_CORRECTION.value,
-            )
-        ),
+        check_round=uow.checks.latest_round(case_id),
+        review_attempts=uow.reviews.count(case_id),
+        correction_rounds=uow.cases.times_moved_to(case_id, CaseStatus.NEEDS_CORRECTION),
     )
 
 
-def attach_flow_run(case_id: str, flow_run_id: str, engine: Engine | None = None) -> None:
+def attach_flow_run(case_id: str, flow_run_id: str, uow: UnitOfWork) -> None:
     """Remember the case's flow run (the first one; a replay keeps pointing at the newest)."""
-    with unit_of_work(engine) as uow:
-        case = uow.session.get(Case, case_id)
-        if case is None:
-            raise CaseNotFound(case_id)
+    with uow:
+        case = uow.cases.get(case_id)
         case.flow_run_id = flow_run_id
         uow.add(case)
         uow.commit()
 
 
 def record_assessment(
-    case_id: str, assessment: Assessment, *, on: date | None = None, engine: Engine | None = None
+    case_id: str, assessment: Assessment, uow: UnitOfWork, *, on: date | None = None
 ) -> CaseState:
     """Store one round of checks, the station and the automated outcome, and move the case on.
 
@@ -108,18 +89,12 @@ def record_assessment(
     """
     day = on or today()
     decision = assessment.decision
-    with unit_of_work(engine) as uow:
-        claimed = uow.claim(
-            update(Case)
-            .where(col(Case.id) == case_id, col(Case.outcome).is_(None))
-            .values(outcome=decision.outcome, updated_at=utcnow())
-        )
-        if not claimed:
+    with uow:
+        if not uow.cases.claim_outcome(case_id, decision.outcome):
             uow.rollback()
-            return _state(uow.session, case_id)
-        case = uow.session.get(Case, case_id, populate_existing=True)
-        assert case is not None
-        round_ = _state(uow.session, case_id).check_round + 1
+            return _state(uow, case_id)
+        case = uow.cases.get(case_id)
+        round_ = uow.checks.latest_round(case_id) + 1
         for outcome in assessment.outcomes:
             uow.add(
                 CheckResult(
@@ -159,7 +134,7 @@ def record_assessment(
             uow.add(applicant_notice(case, final, str(round_), zh_items, en_items))
         fault_point("record_outcome:before_record")
         uow.commit()
-        return _state(uow.session, case_id)
+        return _state(uow, case_id)
 
 
 def applicant_notice(

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import Engine
-
 from models.card import CardFace
 from models.status import CaseStatus
-from services.card_issue import CARD_FEE, PRINT_CARD, case_row, issue_of
-from services.delivery import MAIL_LABEL, delivery_of
-from services.effects import DONE, effect_states
-from storage.db import unit_of_work
+from services.card_issue import CARD_FEE, PRINT_CARD
+from services.delivery import MAIL_LABEL
+from services.effects import DONE
+from storage.db import UnitOfWork
 
 
 class NextStep(StrEnum):
@@ -39,16 +37,16 @@ class NextStep(StrEnum):
     NOTHING = "nothing"  # not in production or delivery
 
 
-def next_step(case_id: str, engine: Engine | None = None) -> NextStep:
+def next_step(case_id: str, uow: UnitOfWork) -> NextStep:
     """What the case needs next in production and delivery, read from the case DB."""
-    with unit_of_work(engine) as uow:
-        case = case_row(uow.session, case_id)
+    with uow:
+        case = uow.cases.get(case_id)
         status = CaseStatus(case.status)
         if status not in (CaseStatus.IN_PRODUCTION, CaseStatus.MAILED, CaseStatus.AWAITING_PICKUP):
             return NextStep.NOTHING
-        issue = issue_of(uow.session, case)
-        delivery = delivery_of(uow.session, case)
-        effects = effect_states(uow.session, case.id, case.card_version, (PRINT_CARD, MAIL_LABEL, CARD_FEE))
+        issue = uow.cards.current(case)
+        delivery = uow.deliveries.current(case)
+        effects = uow.effects.states(case.id, case.card_version, (PRINT_CARD, MAIL_LABEL, CARD_FEE))
     if status is CaseStatus.IN_PRODUCTION:
         if issue is None:
             return NextStep.ALLOCATE_CARD
@@ -64,15 +62,15 @@ def next_step(case_id: str, engine: Engine | None = None) -> NextStep:
     return NextStep.COMPLETE
 
 
-def production_summary(case_id: str, engine: Engine | None = None) -> dict[str, object] | None:
+def production_summary(case_id: str, uow: UnitOfWork) -> dict[str, object] | None:
     """Card and delivery of the case's current card, for `rongju status` (no pickup code: that is
     the applicant's to show at the counter)."""
-    with unit_of_work(engine) as uow:
-        case = case_row(uow.session, case_id)
-        issue = issue_of(uow.session, case)
+    with uow:
+        case = uow.cases.get(case_id)
+        issue = uow.cards.current(case)
         if issue is None:
             return None
-        delivery = delivery_of(uow.session, case)
+        delivery = uow.deliveries.current(case)
     return {
         "card_no": issue.card_no,
         "card_version": issue.card_version,

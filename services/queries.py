@@ -7,13 +7,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, or_
-from sqlmodel import col, select
 
 from models.residence_years import ResidencePeriod
 from models.status import CaseStatus
-from models.tables import Case, CasePublic, Document, StatusTransition
-from storage.db import unit_of_work
+from models.tables import CasePublic, Document, StatusTransition
+from storage.db import UnitOfWork
 
 CHINA_TIME = ZoneInfo("Asia/Shanghai")
 
@@ -188,27 +186,15 @@ def local_time(moment: object) -> str:
 
 
 def get_case_view(
-    case_or_submission_id: str, engine: Engine | None = None, *, with_residence: bool = False
+    case_or_submission_id: str, uow: UnitOfWork, *, with_residence: bool = False
 ) -> CaseView | None:
     """Look a case up by its case id or by the portal's submission id."""
-    with unit_of_work(engine) as uow:
-        case = uow.session.exec(
-            select(Case).where(
-                or_(col(Case.id) == case_or_submission_id, col(Case.submission_id) == case_or_submission_id)
-            )
-        ).first()
+    with uow:
+        case = uow.cases.by_id_or_submission(case_or_submission_id)
         if case is None:
             return None
-        timeline = list(
-            uow.session.exec(
-                select(StatusTransition)
-                .where(StatusTransition.case_id == case.id)
-                .order_by(col(StatusTransition.at), col(StatusTransition.id))
-            )
-        )
-        documents = list(
-            uow.session.exec(select(Document).where(Document.case_id == case.id).order_by(col(Document.id)))
-        )
+        timeline = uow.cases.timeline(case.id)
+        documents = uow.documents.all_of(case.id)
         id_number = case.applicant_id_number
         public = CasePublic.of(case)
     residence = None
@@ -219,13 +205,10 @@ def get_case_view(
     return CaseView(public, timeline, documents, residence)
 
 
-def list_cases(status: CaseStatus | None = None, engine: Engine | None = None) -> list[CaseSummary]:
+def list_cases(uow: UnitOfWork, status: CaseStatus | None = None) -> list[CaseSummary]:
     """Cases, oldest first, optionally only those in `status`."""
-    with unit_of_work(engine) as uow:
-        query = select(Case).order_by(col(Case.submitted_at), col(Case.id))
-        if status is not None:
-            query = query.where(Case.status == status.value)
-        return [_summary(CasePublic.of(case)) for case in uow.session.exec(query)]
+    with uow:
+        return [_summary(CasePublic.of(case)) for case in uow.cases.listed(status)]
 
 
 def _summary(case: CasePublic) -> CaseSummary:
@@ -241,31 +224,17 @@ def _summary(case: CasePublic) -> CaseSummary:
     )
 
 
-def case_outcome(case_id: str, engine: Engine | None = None) -> CaseOutcome | None:
+def case_outcome(case_id: str, uow: UnitOfWork) -> CaseOutcome | None:
     """The automated outcome of a case once it has left automated processing, else None.
 
     Left = waiting for a reviewer, waiting for the applicant's correction, rejected, or beyond.
     """
-    from sqlalchemy import func
-
-    from models.tables import CheckResult
-
-    with unit_of_work(engine) as uow:
-        case = uow.session.get(Case, case_id)
-        if case is None:
-            raise LookupError(case_id)
+    with uow:
+        case = uow.cases.get(case_id)
         status = CaseStatus(case.status)
         if status is CaseStatus.SUBMITTED or (status is CaseStatus.UNDER_REVIEW and case.outcome is None):
             return None
-        latest = uow.session.exec(
-            select(func.max(CheckResult.round)).where(CheckResult.case_id == case_id)
-        ).one()
-        reasons = uow.session.exec(
-            select(CheckResult.reason_code)
-            .where(CheckResult.case_id == case_id, CheckResult.round == latest)
-            .where(col(CheckResult.reason_code).is_not(None))
-            .order_by(col(CheckResult.id))
-        ).all()
+        reasons = [result.reason_code for result in uow.checks.latest(case_id)]
         return CaseOutcome(
             case_id=case.id,
             submission_id=case.submission_id,

@@ -10,15 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine
-from sqlmodel import col, select
-
-from models.tables import SideEffect, utcnow
+from models.tables import utcnow
 from services.card_issue import PRINT_CARD, ProductionError
 from services.card_spool import spool_card
 from services.delivery import MAIL_LABEL, print_mail_label
-from services.effects import PENDING, WRITING, takeable
-from storage.db import unit_of_work
+from services.effects import takeable
+from storage.db import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -28,9 +25,7 @@ class Reconciled:
     result: str  # what was done (Chinese + English)
 
 
-def reconcile_pending(
-    *, older_than: timedelta = timedelta(minutes=10), engine: Engine | None = None
-) -> list[Reconciled]:
+def reconcile_pending(uow: UnitOfWork, *, older_than: timedelta = timedelta(minutes=10)) -> list[Reconciled]:
     """Finish effects whose record stayed `pending` (a process died between deciding the effect and
     recording it, and no run of the case came back — e.g. the machine was lost and Prefect still
     shows the run as running). Reconcile takes an effect only by the same claim a run takes: one
@@ -39,23 +34,16 @@ def reconcile_pending(
     Status changes stay with the flow (`rongju replay`)."""
     now = utcnow()
     cutoff = now - older_than
-    with unit_of_work(engine) as uow:
-        candidates = uow.session.exec(
-            select(SideEffect)
-            .where(
-                col(SideEffect.state).in_([PENDING, WRITING]),
-                col(SideEffect.kind).in_([PRINT_CARD, MAIL_LABEL]),
-            )
-            .order_by(col(SideEffect.id))
-        ).all()
+    with uow:
+        candidates = uow.effects.unfinished([PRINT_CARD, MAIL_LABEL])
     stale = [effect for effect in candidates if takeable(effect, now, cutoff)]
     done: list[Reconciled] = []
     for effect in stale:
         try:
             if effect.kind == PRINT_CARD:
-                path = spool_card(effect.case_id, engine, reconcile_before=cutoff)
+                path = spool_card(effect.case_id, uow, reconcile_before=cutoff)
             else:
-                path = print_mail_label(effect.case_id, engine, reconcile_before=cutoff)
+                path = print_mail_label(effect.case_id, uow, reconcile_before=cutoff)
         except ProductionError as exc:
             done.append(Reconciled(effect.case_id, effect.kind, f"未完成 not finished: {exc}"))
             continue

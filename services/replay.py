@@ -14,14 +14,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, func
-from sqlmodel import select
-
-from models.tables import Case, Replay
+from models.tables import Replay
 from services.dispatch import PrefectUnavailable, start_case_flow
 from services.stack import DEPLOYMENT, prefect_api_url, prefect_connection
-from storage.db import unit_of_work
-from storage.repositories import CaseNotFound
+from storage.db import UnitOfWork
 
 # Prefect state types of a run that is still alive: replaying it would race a live run.
 ACTIVE = frozenset({"SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING"})
@@ -51,11 +47,11 @@ class FailedCase:
 
 def replay_cases(
     case_ids: list[str],
+    uow: UnitOfWork,
     *,
     actor: str,
     reason: str = "",
     force: bool = False,
-    engine: Engine | None = None,
 ) -> list[ReplayResult]:
     """Start each case's flow again (audited). A case whose run is still alive is left alone unless
     `force` (two live runs of one case are safe — every effect is keyed — but confusing)."""
@@ -65,17 +61,11 @@ def replay_cases(
         )
     results: list[ReplayResult] = []
     for case_id in case_ids:
-        with unit_of_work(engine) as uow:
-            case = uow.session.get(Case, case_id)
-            if case is None:
-                raise CaseNotFound(case_id)
+        with uow:
+            case = uow.cases.get(case_id)
             previous = case.flow_run_id
             status, business_type = case.status, case.business_type
-            replays = int(
-                uow.session.exec(
-                    select(func.count()).select_from(Replay).where(Replay.case_id == case_id)
-                ).one()
-            )
+            replays = uow.replays.count(case_id)
         live = _run_state(previous)
         if live in ACTIVE and not force:
             results.append(
@@ -89,7 +79,7 @@ def replay_cases(
             )
             continue
         run_id = start_case_flow(case_id, business_type, attempt=f"replay-{replays + 1}")
-        with unit_of_work(engine) as uow:
+        with uow:
             uow.add(
                 Replay(
                     case_id=case_id,
@@ -105,9 +95,9 @@ def replay_cases(
     return results
 
 
-def replays_of(case_id: str, engine: Engine | None = None) -> list[Replay]:
-    with unit_of_work(engine) as uow:
-        return list(uow.session.exec(select(Replay).where(Replay.case_id == case_id).order_by(Replay.id)))  # type: ignore[arg-type]
+def replays_of(case_id: str, uow: UnitOfWork) -> list[Replay]:
+    with uow:
+        return uow.replays.of_case(case_id)
 
 
 def _run_state(flow_run_id: str | None) -> str | None:
@@ -123,7 +113,7 @@ def _run_state(flow_run_id: str | None) -> str | None:
     return state.type.value if state else None
 
 
-def failed_cases(*, since: datetime | None = None, engine: Engine | None = None) -> list[FailedCase]:
+def failed_cases(uow: UnitOfWork, *, since: datetime | None = None) -> list[FailedCase]:
     """Cases whose newest flow run failed or crashed (since a time), with the failing step and error."""
     from prefect import get_client
     from prefect.client.schemas.filters import (
@@ -164,8 +154,8 @@ def failed_cases(*, since: datetime | None = None, engine: Engine | None = None)
                 break
             offset += 200
         by_id = {str(run.id): run for run in runs}
-        with unit_of_work(engine) as uow:
-            cases = list(uow.session.exec(select(Case).where(Case.flow_run_id.in_(list(by_id)))))  # type: ignore[union-attr]
+        with uow:
+            cases = uow.cases.of_flow_runs(by_id)
         for case in cases:
             run = by_id[str(case.flow_run_id)]
             tasks = client.read_task_runs(

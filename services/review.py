@@ -18,9 +18,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, update
-from sqlmodel import col, func, select
-
 from config.city import load_city, load_policy
 from config.settings import today
 from models.checks.result import CheckOutcome
@@ -30,10 +27,10 @@ from models.review import ReviewChoice, ValidatedDecision
 from models.review_summary import ReviewCase, render_review_summary
 from models.sla import clock_of, pause
 from models.status import CaseStatus
-from models.tables import Case, CasePublic, CheckResult, Review, utcnow
+from models.tables import Case, CasePublic
 from services.processing import CaseState, applicant_notice, read_case_state
 from services.reviewers import DecisionDeclined, process_review_input
-from storage.db import UnitOfWork, unit_of_work
+from storage.db import UnitOfWork
 
 ALREADY_DECIDED = (
     "本案件已由另一审核结论办理，本次审核未生效",
@@ -64,17 +61,10 @@ class StaleForm(DecisionDeclined):
         super().__init__(*STALE_FORM)
 
 
-def latest_outcomes(case_id: str, engine: Engine | None = None) -> list[CheckOutcome]:
+def latest_outcomes(case_id: str, uow: UnitOfWork) -> list[CheckOutcome]:
     """The checks of the latest round, as stored (evidence already masked)."""
-    with unit_of_work(engine) as uow:
-        latest = uow.session.exec(
-            select(func.max(CheckResult.round)).where(CheckResult.case_id == case_id)
-        ).one()
-        rows = uow.session.exec(
-            select(CheckResult)
-            .where(CheckResult.case_id == case_id, CheckResult.round == latest)
-            .order_by(col(CheckResult.id))
-        ).all()
+    with uow:
+        rows = uow.checks.latest(case_id)
     outcomes = []
     for row in rows:
         stored: dict[str, Any] = dict(row.evidence)
@@ -92,21 +82,19 @@ def latest_outcomes(case_id: str, engine: Engine | None = None) -> list[CheckOut
     return outcomes
 
 
-def review_description(case_id: str, engine: Engine | None = None) -> str:
+def review_description(case_id: str, uow: UnitOfWork) -> str:
     """The markdown shown above the review form: masked case, checks, deadline, and one link to the
     case's documents on rongju's review page (sign-in required; no capability goes into Prefect)."""
     from services.document_links import review_url
 
-    outcomes = latest_outcomes(case_id, engine)
-    with unit_of_work(engine) as uow:
-        case = uow.session.get(Case, case_id)
+    outcomes = latest_outcomes(case_id, uow)
+    with uow:
+        case = uow.cases.find(case_id)
         if case is None:
             raise KeyError(case_id)
         public = CasePublic.of(case)
         # The form is shown again after a refused submission: say why, above everything else.
-        last = uow.session.exec(
-            select(Review).where(Review.case_id == case_id).order_by(col(Review.id).desc())
-        ).first()
+        last = uow.reviews.latest(case_id)
     station = load_city().station(case.station_id).name if case.station_id else None
     clock = clock_of(case.status, case.accepted_on, case.paused_days, case.clock_paused_on, today())
     return render_review_summary(
@@ -129,12 +117,6 @@ def _target(case: Case, choice: ReviewChoice) -> CaseStatus:
     return CaseStatus.DONE if case.business_type == "endorse" else CaseStatus.IN_PRODUCTION
 
 
-def _current_round(case_id: str) -> Any:
-    """The case's latest round of checks, as a SQL expression (0 before the first)."""
-    latest = select(func.max(CheckResult.round)).where(col(CheckResult.case_id) == case_id)
-    return func.coalesce(latest.scalar_subquery(), 0)
-
-
 def _apply(uow: UnitOfWork, case: Case, decision: ValidatedDecision, shown_round: int | None) -> None:
     """Inside the review's transaction: move the case as the reviewer decided, queue the SMS.
 
@@ -142,17 +124,11 @@ def _apply(uow: UnitOfWork, case: Case, decision: ValidatedDecision, shown_round
     StaleForm when it waits again but has been checked again since the form was shown.
     """
     target = _target(case, decision.choice)
-    waiting = (
-        col(Case.id) == case.id,
-        col(Case.status) == CaseStatus.UNDER_REVIEW.value,
-        col(Case.outcome) == "needs_review",
-    )
-    fresh = () if shown_round is None else (_current_round(case.id) == shown_round,)
     # The claim: of two decisions on one case waiting for its reviewer, exactly one matches; the
     # other's case row is the one the first committed (PostgreSQL re-reads it after the row lock).
-    if not uow.claim(update(Case).where(*waiting, *fresh).values(updated_at=utcnow())):
-        still_waiting = uow.session.exec(select(col(Case.id)).where(*waiting)).first() is not None
-        raise StaleForm() if still_waiting and fresh else AlreadyDecided(decision)
+    if not uow.cases.claim_for_decision(case.id, shown_round):
+        still_waiting = uow.cases.waits_for_review(case.id)
+        raise StaleForm() if still_waiting and shown_round is not None else AlreadyDecided(decision)
     reasons = ", ".join(r.value for r in decision.reason_codes) or "—"
     uow.add(
         case.advance(
@@ -164,7 +140,7 @@ def _apply(uow: UnitOfWork, case: Case, decision: ValidatedDecision, shown_round
     if target is CaseStatus.NEEDS_CORRECTION:
         case.clock_paused_on, case.paused_days = pause(case.clock_paused_on, case.paused_days, today())
     catalogue_items = _items(decision)
-    round_ = len(uow.session.exec(select(Review.id).where(Review.case_id == case.id)).all()) + 1
+    round_ = uow.reviews.count(case.id) + 1
     uow.add(case, applicant_notice(case, target, f"review{round_}", *catalogue_items))
 
 
@@ -180,11 +156,11 @@ def _items(decision: ValidatedDecision) -> tuple[list[str], list[str]]:
 def apply_review_answer(
     case_id: str,
     raw: Mapping[str, Any],
+    uow: UnitOfWork,
     *,
     key: str,
     at: datetime | None = None,
     shown_round: int | None = None,
-    engine: Engine | None = None,
 ) -> CaseState:
     """Authenticate and validate a submitted form; if accepted, move the case — exactly once per key,
     and once per case: a decision that lost the case to another, or was made on a form shown for an
@@ -193,5 +169,5 @@ def apply_review_answer(
     def apply(uow: UnitOfWork, case: Case, decision: ValidatedDecision) -> None:
         _apply(uow, case, decision, shown_round)
 
-    process_review_input(case_id=case_id, raw=raw, key=key, at=at, on_accept=apply, engine=engine)
-    return read_case_state(case_id, engine)
+    process_review_input(uow, case_id=case_id, raw=raw, key=key, at=at, on_accept=apply)
+    return read_case_state(case_id, uow)

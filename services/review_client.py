@@ -14,6 +14,7 @@ from services.dispatch import resume_when_paused
 from services.processing import read_case_state
 from services.reviewers import current_code
 from services.stack import prefect_api_url
+from storage.db import UnitOfWork
 
 
 class NotWaitingForReview(RuntimeError):
@@ -22,6 +23,7 @@ class NotWaitingForReview(RuntimeError):
 
 def submit_review(
     case_id: str,
+    uow: UnitOfWork,
     *,
     reviewer_id: str,
     choice: ReviewChoice,
@@ -30,7 +32,7 @@ def submit_review(
     one_time_code: str | None = None,
 ) -> None:
     """Resume the case's suspended flow run with a review form. The flow authenticates it."""
-    state = read_case_state(case_id)
+    state = read_case_state(case_id, uow)
     api_url = prefect_api_url()
     if not state.awaits_review or state.flow_run_id is None or api_url is None:
         raise NotWaitingForReview(

@@ -21,15 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, update
-from sqlmodel import col
-
 from config.city import load_city
 from config.settings import get_settings
 from models.tables import Case, Document, ReviewAccess, ReviewSession, as_utc
 from services.document_links import SignatureInvalid, b64decode, sign, unsign
 from services.reviewers import authenticate_decision, may_decide, reviewer_secret
-from storage.db import unit_of_work
+from storage.db import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +72,7 @@ def _note(zh: str | None, en: str | None) -> str | None:
 
 
 def record_access(
+    uow: UnitOfWork,
     *,
     reviewer_id: str,
     case_id: str,
@@ -83,10 +81,9 @@ def record_access(
     document_id: int | None = None,
     page: int | None = None,
     refusal: tuple[str, str] | None = None,
-    engine: Engine | None = None,
 ) -> None:
     """Write one audit row of the review pages (committed at once: the audit survives any error)."""
-    with unit_of_work(engine) as uow:
+    with uow:
         uow.add(
             ReviewAccess(
                 reviewer_id=reviewer_id[:64],
@@ -102,36 +99,31 @@ def record_access(
 
 
 def sign_in(
+    uow: UnitOfWork,
     *,
     case_id: str,
     reviewer_id: str,
     one_time_code: str,
     at: datetime | None = None,
-    engine: Engine | None = None,
 ) -> SignIn:
     """Check the reviewer's code for this case (spending it, counting a wrong one towards the
     lockout) and, when accepted, open a session. KeyError for an unknown case;
     ReviewerSecretsError when the secrets cannot be used."""
     reviewer_id = reviewer_id.strip()[:64]
     auth = authenticate_decision(
-        case_id=case_id, reviewer_id=reviewer_id, one_time_code=one_time_code, at=at, engine=engine
+        uow, case_id=case_id, reviewer_id=reviewer_id, one_time_code=one_time_code, at=at
     )
     if not auth.accepted or auth.reviewer is None:
         refusal = (auth.refusal_zh or "", auth.refusal_en or "")
         record_access(
-            reviewer_id=reviewer_id,
-            case_id=case_id,
-            action="sign_in",
-            allowed=False,
-            refusal=refusal,
-            engine=engine,
+            uow, reviewer_id=reviewer_id, case_id=case_id, action="sign_in", allowed=False, refusal=refusal
         )
         log.info("sign-in to the review pages of case %s refused: %s", case_id, auth.refusal_en)
         return SignIn(False, refusal_zh=refusal[0], refusal_en=refusal[1], forbidden=auth.forbidden)
     moment = as_utc(at)
     session_id = secrets.token_urlsafe(_SESSION_ID_BYTES)
     expires_at = moment + timedelta(hours=get_settings().review_session_hours)
-    with unit_of_work(engine) as uow:
+    with uow:
         uow.add(
             ReviewSession(
                 id=session_id,
@@ -157,9 +149,7 @@ def _enrolled(reviewer_id: str) -> bool:
     return reviewer_secret(reviewer) is not None
 
 
-def session_of(
-    cookie: str | None, *, at: datetime | None = None, engine: Engine | None = None
-) -> ActiveSession | None:
+def session_of(cookie: str | None, uow: UnitOfWork, *, at: datetime | None = None) -> ActiveSession | None:
     """The session a cookie names, if it is genuine and still valid now; else None.
 
     ReviewerSecretsError when the secrets cannot be used (then nobody may be let in).
@@ -172,8 +162,8 @@ def session_of(
             return None
     except SignatureInvalid:
         return None
-    with unit_of_work(engine) as uow:
-        row = uow.session.get(ReviewSession, session_id)
+    with uow:
+        row = uow.review_sessions.get(session_id)
     if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= as_utc(at):
         return None
     # A reviewer taken off the roster or revoked (`rongju reviewers revoke`) is signed out at once.
@@ -182,10 +172,10 @@ def session_of(
     return ActiveSession(id=row.id, reviewer_id=row.reviewer_id, expires_at=as_utc(row.expires_at))
 
 
-def sign_out(session: ActiveSession, *, engine: Engine | None = None) -> None:
+def sign_out(session: ActiveSession, uow: UnitOfWork) -> None:
     """End one session (the cookie stops working even if it was copied)."""
-    with unit_of_work(engine) as uow:
-        row = uow.session.get(ReviewSession, session.id)
+    with uow:
+        row = uow.review_sessions.get(session.id)
         if row is not None and row.revoked_at is None:
             row.revoked_at = datetime.now(UTC)
             uow.add(
@@ -197,23 +187,18 @@ def sign_out(session: ActiveSession, *, engine: Engine | None = None) -> None:
         uow.commit()
 
 
-def revoke_sessions(reviewer_id: str, *, engine: Engine | None = None) -> int:
+def revoke_sessions(reviewer_id: str, uow: UnitOfWork) -> int:
     """End every live session of a reviewer (an admin's revocation); the number ended."""
-    with unit_of_work(engine) as uow:
-        ended = uow.session.execute(
-            update(ReviewSession)
-            .where(col(ReviewSession.reviewer_id) == reviewer_id, col(ReviewSession.revoked_at).is_(None))
-            .values(revoked_at=datetime.now(UTC))
-        )
+    with uow:
+        count = uow.review_sessions.revoke_all(reviewer_id, datetime.now(UTC))
         uow.commit()
-    count = int(getattr(ended, "rowcount", 0) or 0)
     log.info("reviewer %s: %d review-page session(s) revoked", reviewer_id, count)
     return count
 
 
-def load_case(case_id: str, *, engine: Engine | None = None) -> Case | None:
-    with unit_of_work(engine) as uow:
-        return uow.session.get(Case, case_id)
+def load_case(case_id: str, uow: UnitOfWork) -> Case | None:
+    with uow:
+        return uow.cases.find(case_id)
 
 
 def station_refusal(reviewer_id: str, case: Case) -> tuple[str, str] | None:
@@ -231,12 +216,19 @@ def station_refusal(reviewer_id: str, case: Case) -> tuple[str, str] | None:
 
 
 def record_view(
-    reviewer_id: str, case: Case, action: str, *, document_id: int | None = None, page: int | None = None
+    reviewer_id: str,
+    case: Case,
+    action: str,
+    uow: UnitOfWork,
+    *,
+    document_id: int | None = None,
+    page: int | None = None,
 ) -> tuple[str, str] | None:
     """Whether a signed-in reviewer may see this page of the case (None) or why not — and the audit
     row of the view, shown or refused."""
     refusal = station_refusal(reviewer_id, case)
     record_access(
+        uow,
         reviewer_id=reviewer_id,
         case_id=case.id,
         action=action,
@@ -248,13 +240,13 @@ def record_view(
     return refusal
 
 
-def current_documents(case_id: str, *, engine: Engine | None = None) -> Sequence[Document]:
+def current_documents(case_id: str, uow: UnitOfWork) -> Sequence[Document]:
     """The case's current (not superseded) documents, in upload order."""
-    with unit_of_work(engine) as uow:
+    with uow:
         return uow.documents.current(case_id)
 
 
-def current_document(case_id: str, document_id: int, *, engine: Engine | None = None) -> Document | None:
+def current_document(case_id: str, document_id: int, uow: UnitOfWork) -> Document | None:
     """The document, if it belongs to that case and has not been replaced by a correction."""
-    with unit_of_work(engine) as uow:
+    with uow:
         return uow.documents.get(case_id, document_id)

@@ -37,9 +37,6 @@ from typing import Any
 
 import pyotp
 import yaml
-from sqlalchemy import Engine, and_, func, or_
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
 
 from config.city import load_city, load_policy
 from config.settings import get_settings
@@ -54,9 +51,9 @@ from models.tables import (
     ReviewLock,
     as_utc,
 )
-from services.effects import done_effect, find_effect
 from services.sla import ESCALATION_CHANNEL
-from storage.db import UnitOfWork, unit_of_work
+from storage.db import IntegrityError, UnitOfWork
+from storage.repositories.effects import done_effect
 
 # Staff notices go to the outbox on the channel of the SLA escalations.
 STAFF_CHANNEL = ESCALATION_CHANNEL
@@ -386,15 +383,6 @@ def may_decide(reviewer: Reviewer, case: Case, city: City) -> AuthResult | None:
     )
 
 
-def _code_used(session: Session, reviewer_id: str, step: int) -> bool:
-    found = session.exec(
-        select(ReviewerCodeUse.id).where(
-            ReviewerCodeUse.reviewer_id == reviewer_id, ReviewerCodeUse.time_step == step
-        )
-    ).first()
-    return found is not None
-
-
 _REUSED = (
     "该动态验证码已使用过，请等待下一个验证码",
     "This one-time code was already used; wait for the next one",
@@ -415,33 +403,6 @@ def _locked(until: datetime, reviewer: Reviewer | None, step: int | None) -> Aut
     return _refused(zh, en, reviewer, step)
 
 
-def _active_lock(session: Session, reviewer_id: str, case_id: str, moment: datetime) -> ReviewLock | None:
-    """The lock that holds at `moment` for this reviewer, or for reviews of this case."""
-    return session.exec(
-        select(ReviewLock)
-        .where(
-            ReviewLock.locked_at <= moment,
-            ReviewLock.until > moment,
-            or_(
-                col(ReviewLock.reviewer_id) == reviewer_id,
-                and_(col(ReviewLock.reviewer_id).is_(None), col(ReviewLock.case_id) == case_id),
-            ),
-        )
-        .order_by(col(ReviewLock.until).desc())
-    ).first()
-
-
-def _failures_since(session: Session, since: datetime, moment: datetime, **where: str) -> int:
-    query = (
-        select(func.count())
-        .select_from(ReviewerCodeFailure)
-        .where(ReviewerCodeFailure.at > since, ReviewerCodeFailure.at <= moment)
-    )
-    for name, value in where.items():
-        query = query.where(getattr(ReviewerCodeFailure, name) == value)
-    return int(session.exec(query).one())
-
-
 def lock_key(subject: str, moment: datetime) -> str:
     """The durable key of one lock (and of its supervisor notices): per subject and lock period."""
     period = get_settings().review_lockout_minutes * 60
@@ -449,34 +410,34 @@ def lock_key(subject: str, moment: datetime) -> str:
 
 
 def _record_failure(
-    session: Session, case: Case, reviewer_id: str, reviewer: Reviewer | None, moment: datetime, city: City
+    uow: UnitOfWork, case: Case, reviewer_id: str, reviewer: Reviewer | None, moment: datetime, city: City
 ) -> None:
     """Count a wrong code; lock the reviewer (and the case's review) when the count reaches the limit.
 
     The failure row is added first and flushed, so the counts include it.
     """
     settings = get_settings()
-    session.add(ReviewerCodeFailure(reviewer_id=reviewer_id[:64], case_id=case.id, at=moment))
-    session.flush()
+    uow.add(ReviewerCodeFailure(reviewer_id=reviewer_id[:64], case_id=case.id, at=moment))
+    uow.flush()
     since = moment - timedelta(minutes=settings.review_lockout_window_minutes)
     until = moment + timedelta(minutes=settings.review_lockout_minutes)
     limit = settings.review_lockout_failures
-    if reviewer is not None and _failures_since(session, since, moment, reviewer_id=reviewer.id) >= limit:
-        _lock(session, case, reviewer, moment, until, city)
-    elif _failures_since(session, since, moment, case_id=case.id) >= limit:
+    if reviewer is not None and uow.reviews.failures_since(since, moment, reviewer_id=reviewer.id) >= limit:
+        _lock(uow, case, reviewer, moment, until, city)
+    elif uow.reviews.failures_since(since, moment, case_id=case.id) >= limit:
         # Many ids guessing at one case (or one reviewer's guesses spread over ids): lock the case's review.
-        _lock(session, case, None, moment, until, city)
+        _lock(uow, case, None, moment, until, city)
 
 
 def _lock(
-    session: Session, case: Case, reviewer: Reviewer | None, moment: datetime, until: datetime, city: City
+    uow: UnitOfWork, case: Case, reviewer: Reviewer | None, moment: datetime, until: datetime, city: City
 ) -> None:
     """One lock row, one audit row and one notice per supervisor of the 分局, under one key."""
     subject = f"reviewer:{reviewer.id}" if reviewer is not None else f"case:{case.id}"
     key = lock_key(subject, moment)
-    if session.exec(select(ReviewLock.id).where(ReviewLock.key == key)).first() is not None:
+    if uow.reviews.lock_taken(key):
         return
-    session.add(
+    uow.add(
         ReviewLock(
             key=key,
             reviewer_id=reviewer.id if reviewer is not None else None,
@@ -493,7 +454,7 @@ def _lock(
     else:
         what_zh, what_en = f"案件 {case.id} 的审核", f"Review of case {case.id}"
     audit = f"{what_zh}因 {window} 分钟内 {limit} 次验证码错误被锁定至 {shown} / {what_en} locked"
-    session.add(
+    uow.add(
         Review(
             case_id=case.id,
             reviewer_id=reviewer.id if reviewer is not None else "",
@@ -514,7 +475,7 @@ def _lock(
         f"consider revoking their secret (rongju reviewers revoke)."
     )
     for supervisor in supervisors:
-        session.add(
+        uow.add(
             Notification(
                 key=f"{key}:{supervisor}"[:200],
                 case_id=case.id,
@@ -547,9 +508,9 @@ def _supervisors_of(city: City, bureau: str | None) -> tuple[Reviewer, ...]:
 
 
 def _authenticate(
-    session: Session, case: Case, reviewer_id: str, one_time_code: str, at: datetime | None
+    uow: UnitOfWork, case: Case, reviewer_id: str, one_time_code: str, at: datetime | None
 ) -> AuthResult:
-    """Check roster, lock, station and code, adding to `session` (not committed) what must be kept
+    """Check roster, lock, station and code, adding to the unit of work (not committed) what must be kept
     whatever the verdict: the code's use, a failure, a lock with its audit row and notices.
 
     A code that matches is spent by this attempt whatever else is wrong with it (another station, a
@@ -562,7 +523,7 @@ def _authenticate(
         reviewer = city.reviewer(reviewer_id)
     except KeyError:
         # Counted against the case: spraying ids at one case locks the case's review.
-        _record_failure(session, case, reviewer_id, None, moment, city)
+        _record_failure(uow, case, reviewer_id, None, moment, city)
         return _refused("审核人编号不在审核人员名册中", "The reviewer id is not on the roster")
     if _totp(reviewer) is None:
         return _refused(
@@ -571,15 +532,15 @@ def _authenticate(
             reviewer,
         )
     step = matching_time_step(reviewer, one_time_code.strip(), moment)
-    reused = step is not None and _code_used(session, reviewer.id, step)
-    lock = _active_lock(session, reviewer.id, case.id, moment)
+    reused = step is not None and uow.reviews.code_used(reviewer.id, step)
+    lock = uow.reviews.active_lock(reviewer.id, case.id, moment)
     if step is not None and not reused:
         # Added after the last query: a concurrent spend of this step fails at commit, not mid-check.
-        session.add(ReviewerCodeUse(reviewer_id=reviewer.id, time_step=step, case_id=case.id))
+        uow.add(ReviewerCodeUse(reviewer_id=reviewer.id, time_step=step, case_id=case.id))
     if lock is not None:
         return _locked(lock.until, reviewer, step)
     if step is None:
-        _record_failure(session, case, reviewer.id, reviewer, moment, city)
+        _record_failure(uow, case, reviewer.id, reviewer, moment, city)
         return _refused("动态验证码错误或已过期", "The one-time code is wrong or expired", reviewer)
     refusal = may_decide(reviewer, case, city)
     if refusal is not None:
@@ -589,20 +550,20 @@ def _authenticate(
     return AuthResult(accepted=True, reviewer=reviewer, time_step=step)
 
 
-def _load_case(session: Session, case_id: str) -> Case:
-    case = session.get(Case, case_id)
+def _load_case(uow: UnitOfWork, case_id: str) -> Case:
+    case = uow.cases.find(case_id)
     if case is None:
         raise KeyError(f"no case {case_id!r}")
     return case
 
 
 def authenticate_decision(
+    uow: UnitOfWork,
     *,
     case_id: str,
     reviewer_id: str,
     one_time_code: str,
     at: datetime | None = None,
-    engine: Engine | None = None,
 ) -> AuthResult:
     """May `reviewer_id` decide case `case_id` with this code now? Spends the code when it may.
 
@@ -616,9 +577,9 @@ def authenticate_decision(
     KeyError for an unknown case.
     """
     for _ in range(2):
-        with unit_of_work(engine) as uow:
-            case = _load_case(uow.session, case_id)
-            result = _authenticate(uow.session, case, reviewer_id, one_time_code, at)
+        with uow:
+            case = _load_case(uow, case_id)
+            result = _authenticate(uow, case, reviewer_id, one_time_code, at)
             try:
                 # Refused or not: the spent code, a failure and a lock are kept.
                 uow.commit()
@@ -671,8 +632,7 @@ def record_review(
     decision: ValidatedDecision | Mapping[str, Any],
     accepted: bool,
     refusal: str | None,
-    *,
-    engine: Engine | None = None,
+    uow: UnitOfWork,
 ) -> Review:
     """Write the audit row of one review submission (accepted or refused) and return it.
 
@@ -680,7 +640,7 @@ def record_review(
     one-time code in raw data is never stored.
     """
     row = _review_row(case_id, decision, accepted, refusal)
-    with unit_of_work(engine) as uow:
+    with uow:
         uow.add(row)
         uow.commit()
     return row
@@ -751,13 +711,13 @@ def attempt_key(case_id: str, key: str) -> str:
 
 
 def process_review_input(
+    uow: UnitOfWork,
     *,
     case_id: str,
     raw: Mapping[str, Any],
     key: str,
     at: datetime | None = None,
     on_accept: Callable[[UnitOfWork, Case, ValidatedDecision], None] | None = None,
-    engine: Engine | None = None,
 ) -> ReviewAttempt:
     """Authenticate, validate and record one submitted review form, exactly once per `key`.
 
@@ -778,12 +738,12 @@ def process_review_input(
     durable_key = attempt_key(case_id, key)
     declined: DecisionDeclined | None = None
     for _ in range(3):
-        with unit_of_work(engine) as uow:
-            stored = find_effect(uow.session, durable_key)
+        with uow:
+            stored = uow.effects.find(durable_key)
             if stored is not None:
                 return ReviewAttempt.from_payload(stored.payload)
-            case = _load_case(uow.session, case_id)
-            attempt = _judge(uow.session, case, raw, at)
+            case = _load_case(uow, case_id)
+            attempt = _judge(uow, case, raw, at)
             row_decision: ValidatedDecision | Mapping[str, Any] = attempt.decision or raw
             if attempt.accepted and declined is not None:
                 # Judged again after on_accept declined: the same form, refused with its reason (the
@@ -811,7 +771,7 @@ def process_review_input(
     raise RuntimeError(f"review input {durable_key} could not be recorded")
 
 
-def _judge(session: Session, case: Case, raw: Mapping[str, Any], at: datetime | None) -> ReviewAttempt:
+def _judge(uow: UnitOfWork, case: Case, raw: Mapping[str, Any], at: datetime | None) -> ReviewAttempt:
     raw_reviewer = raw.get("reviewer_id")
     reviewer_id = raw_reviewer.strip() if isinstance(raw_reviewer, str) else ""
     raw_code = raw.get("one_time_code")
@@ -824,7 +784,7 @@ def _judge(session: Session, case: Case, raw: Mapping[str, Any], at: datetime | 
             refusal_zh="请填写审核人编号",
             refusal_en="Enter your reviewer id",
         )
-    auth = _authenticate(session, case, reviewer_id, code, at)
+    auth = _authenticate(uow, case, reviewer_id, code, at)
     if not auth.accepted:
         return ReviewAttempt(
             accepted=False,
@@ -835,7 +795,7 @@ def _judge(session: Session, case: Case, raw: Mapping[str, Any], at: datetime | 
         )
     validated = validate_decision(raw, policy=load_policy())
     if isinstance(validated, list):
-        # The code stays spent (its row is in this session): the form is refused as a whole.
+        # The code stays spent (its row is in this transaction): the form is refused as a whole.
         return ReviewAttempt(
             accepted=False,
             decision=None,

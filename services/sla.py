@@ -17,18 +17,13 @@ import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Engine, Select
-from sqlalchemy import select as select_columns
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import col, select
-
 from config.city import load_city, load_policy
 from config.settings import today as clock_today
 from models.city import City
-from models.sla import OPEN_STATUSES, Clock, ClockState, clock_of
+from models.sla import Clock, ClockState, clock_of
 from models.status import CaseStatus
-from models.tables import Case, Notification, utcnow
-from storage.db import unit_of_work
+from models.tables import Notification, utcnow
+from storage.db import IntegrityError, OperationalError, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +75,7 @@ def escalation_key(case_id: str, due_on: date, recipient: str) -> str:
     return f"escalate:{case_id}:{due_on.isoformat()}:{recipient}"
 
 
-def cases_due(within_days: int, today: date | None = None, *, engine: Engine | None = None) -> list[DueCase]:
+def cases_due(within_days: int, uow: UnitOfWork, today: date | None = None) -> list[DueCase]:
     """Open cases due within `within_days` days (0 = due today) or late, most urgent first.
 
     Running clocks are listed when due within the window; a paused clock only when it is already
@@ -91,8 +86,12 @@ def cases_due(within_days: int, today: date | None = None, *, engine: Engine | N
     on = today or clock_today()
     limit = load_policy().issue_within_days
     due: list[DueCase] = []
-    with unit_of_work(engine) as uow:
-        rows = uow.session.execute(_open_cases_query(on, within_days, limit)).all()
+    # The due date is never earlier than accepted_on + limit, so a case accepted after
+    # on + within_days - limit cannot be due in the window: a portable, index-friendly pre-filter that
+    # keeps the scan to the cases that matter. The exact date (pauses included) is computed in Python.
+    latest_accepted = on + timedelta(days=within_days - limit)
+    with uow:
+        rows = uow.cases.open_clocks(latest_accepted)
     for case_id, status, station_id, bureau, accepted_on, paused_on, paused_days, escalated in rows:
         clock = clock_of(status, accepted_on, paused_days, paused_on, on, issue_within_days=limit)
         if not _listed(clock, within_days):
@@ -115,33 +114,6 @@ def cases_due(within_days: int, today: date | None = None, *, engine: Engine | N
     return due
 
 
-# case id, status, station, bureau, accepted_on, clock_paused_on, paused_days, escalated
-_OpenCaseQuery = Select[str, str, str | None, str | None, date | None, date | None, int, bool]
-
-
-def _open_cases_query(on: date, within_days: int, limit: int) -> _OpenCaseQuery:
-    # The due date is never earlier than accepted_on + limit, so a case accepted after
-    # on + within_days - limit cannot be due in the window: a portable, index-friendly pre-filter that
-    # keeps the scan to the cases that matter. The exact date (pauses included) is computed in Python.
-    latest_accepted = on + timedelta(days=within_days - limit)
-    return (
-        select_columns(
-            col(Case.id),
-            col(Case.status),
-            col(Case.station_id),
-            col(Case.bureau),
-            col(Case.accepted_on),
-            col(Case.clock_paused_on),
-            col(Case.paused_days),
-            col(Case.escalated),
-        )
-        .where(col(Case.status).in_([s.value for s in OPEN_STATUSES]))
-        .where(col(Case.accepted_on).is_not(None))
-        .where(col(Case.accepted_on) <= latest_accepted)
-        .order_by(col(Case.accepted_on), col(Case.id))
-    )
-
-
 def _listed(clock: Clock, within_days: int) -> bool:
     if clock.days_left is None:
         return False
@@ -150,9 +122,7 @@ def _listed(clock: Clock, within_days: int) -> bool:
     return clock.state is ClockState.PAUSED and clock.is_late
 
 
-def escalate_overdue(
-    today: date | None = None, *, engine: Engine | None = None, city: City | None = None
-) -> list[str]:
+def escalate_overdue(uow: UnitOfWork, today: date | None = None, *, city: City | None = None) -> list[str]:
     """Escalate every late case not escalated yet; return the ids escalated by this run.
 
     A case whose bureau has no supervisor (or that has no bureau yet) is not marked: it is logged and
@@ -162,7 +132,7 @@ def escalate_overdue(
     city = city or load_city()
     for attempt in range(_RETRIES_ON_RACE + 1):
         try:
-            return _escalate_once(on, engine, city)
+            return _escalate_once(on, city, uow)
         except (IntegrityError, OperationalError):
             # Another run escalated some of the same cases first (a duplicate key, or on SQLite a stale
             # read snapshot); its commit is visible on the next attempt.
@@ -172,8 +142,8 @@ def escalate_overdue(
     raise AssertionError("unreachable")
 
 
-def _escalate_once(on: date, engine: Engine | None, city: City) -> list[str]:
-    late = [d for d in cases_due(0, on, engine=engine) if d.is_late and not d.escalated]
+def _escalate_once(on: date, city: City, uow: UnitOfWork) -> list[str]:
+    late = [d for d in cases_due(0, uow, on) if d.is_late and not d.escalated]
     recipients = {d.case_id: _supervisors(city, d.bureau) for d in late}
     for item in late:
         if not recipients[item.case_id]:
@@ -184,12 +154,12 @@ def _escalate_once(on: date, engine: Engine | None, city: City) -> list[str]:
     if not late:
         return []
     escalated: list[str] = []
-    with unit_of_work(engine) as uow:
+    with uow:
         keys = [escalation_key(d.case_id, d.due_on, s) for d in late for s in recipients[d.case_id]]
-        existing = set(uow.session.exec(select(Notification.key).where(col(Notification.key).in_(keys))))
+        existing = uow.notifications.existing_keys(keys)
         for item in late:
             # Re-read under a row lock (PostgreSQL): a concurrent run waits here and then sees our flag.
-            case = uow.session.get(Case, item.case_id, with_for_update=True)
+            case = uow.cases.lock(item.case_id)
             if case is None or case.escalated:
                 continue
             case.escalated = True

@@ -17,7 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
+from sqlalchemy.exc import DBAPIError as DBAPIError  # re-exported: see the note below
+from sqlalchemy.exc import IntegrityError as IntegrityError
+from sqlalchemy.exc import OperationalError as OperationalError
 from sqlmodel import Session, create_engine
 
 from config.settings import get_settings
@@ -43,6 +46,15 @@ from storage.repositories import (
 )
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+# The database's errors that services and tasks act on (a racing insert lost: IntegrityError; a
+# transient failure worth a retry: OperationalError and DBAPIError's connection errors) are imported
+# from here: nothing above storage imports SQLAlchemy (the import-linter contract in pyproject.toml).
+
+
+def safe_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -277,23 +289,16 @@ class UnitOfWork:
     def replays(self) -> Replays:
         return self._current.replays
 
-    def claim(self, statement: Any) -> bool:
-        """TRANSITIONAL: claims move into the repositories."""
-        return self.cases._claim(statement)
-
     def add(self, *rows: Any) -> None:
         for row in rows:
             self.session.add(row)
+
+    def flush(self) -> None:
+        """Write what was added so far inside the transaction (rows that others reference first)."""
+        self.session.flush()
 
     def commit(self) -> None:
         self.session.commit()
 
     def rollback(self) -> None:
         self.session.rollback()
-
-
-@contextmanager
-def unit_of_work(engine: Engine | None = None) -> Iterator[UnitOfWork]:
-    """TRANSITIONAL (goes when every service takes a UnitOfWork): the old entry."""
-    with UnitOfWork(engine) as uow:
-        yield uow

@@ -13,13 +13,14 @@ from services.assessment import Assessment, assess_case
 from services.dispatch import add_tags
 from services.documents import DocumentsRead, read_case_documents
 from services.processing import CaseState, record_assessment
+from storage.db import UnitOfWork
 from tasks.policy import STEP
 
 
 @task(**STEP)
 def read_documents(case_id: str) -> DocumentsRead:
     """Preprocess every uploaded file and extract its fields (bad files become reason codes)."""
-    documents = read_case_documents(case_id)
+    documents = read_case_documents(case_id, UnitOfWork())
     get_run_logger().info("documents read: %d files, %d problems", documents.files, len(documents.problems))
     return documents
 
@@ -28,7 +29,7 @@ def read_documents(case_id: str) -> DocumentsRead:
 def check_case(case_id: str, documents: DocumentsRead) -> Assessment:
     """Cross-check the case against the shared data and the documents; decide by the policy."""
     facts: DocumentFacts | None = documents.facts
-    assessment = assess_case(case_id, facts=facts, document_outcomes=documents.outcomes)
+    assessment = assess_case(case_id, UnitOfWork(), facts=facts, document_outcomes=documents.outcomes)
     get_run_logger().info(
         "checks: %s, reasons %s, station %s",
         assessment.decision.outcome,
@@ -41,7 +42,7 @@ def check_case(case_id: str, documents: DocumentsRead) -> Assessment:
 @task(**STEP)
 def record_outcome(case_id: str, assessment: Assessment) -> CaseState:
     """Store the checks, the station and the outcome; move the status and queue the applicant's SMS."""
-    return record_assessment(case_id, assessment)
+    return record_assessment(case_id, assessment, UnitOfWork())
 
 
 @task(**STEP)

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy.exc import DBAPIError, OperationalError
+
+from storage.db import DBAPIError, OperationalError
 
 
 def is_transient(_task: Any, _task_run: Any, state: Any) -> bool:

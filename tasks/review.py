@@ -12,13 +12,14 @@ from prefect.runtime import flow_run
 
 from services.processing import CaseState
 from services.review import apply_review_answer, review_description
+from storage.db import UnitOfWork
 from tasks.policy import STEP
 
 
 @task(**STEP)
 def summarise_for_review(case_id: str) -> str:
     """The masked case summary shown above the review form (checks, deadline, document links)."""
-    return review_description(case_id)
+    return review_description(case_id, UnitOfWork())
 
 
 @task(**STEP)
@@ -31,6 +32,7 @@ def record_review_decision(
     state = apply_review_answer(
         case_id,
         answer,
+        UnitOfWork(),
         key=f"{run_id}:{pause_key}",
         at=_submitted_at(run_id, pause_key),
         shown_round=shown_round,

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
+from sqlalchemy import select as select_columns
 from sqlmodel import col, func, or_, select, update
 
+from models.sla import OPEN_STATUSES
 from models.status import CaseStatus
 from models.tables import Case, CheckResult, StatusTransition, utcnow
 from storage.repositories.base import Repository
+
+# What the statutory clock reads of an open, accepted case: id, status, station, bureau, accepted_on,
+# clock_paused_on, paused_days, escalated.
+OpenClock = tuple[str, str, str | None, str | None, date, date | None, int, bool]
 
 
 class CaseNotFound(LookupError):
@@ -102,6 +109,27 @@ class Cases(Repository):
         return (
             self._session.exec(select(col(Case.id)).where(*_waiting_for_review(case_id))).first() is not None
         )
+
+    def open_clocks(self, accepted_by: date) -> list[OpenClock]:
+        """The statutory clock's inputs of every open case accepted on or before `accepted_by`,
+        oldest accepted first (no personal data)."""
+        query = (
+            select_columns(
+                col(Case.id),
+                col(Case.status),
+                col(Case.station_id),
+                col(Case.bureau),
+                col(Case.accepted_on),
+                col(Case.clock_paused_on),
+                col(Case.paused_days),
+                col(Case.escalated),
+            )
+            .where(col(Case.status).in_([s.value for s in OPEN_STATUSES]))
+            .where(col(Case.accepted_on).is_not(None))
+            .where(col(Case.accepted_on) <= accepted_by)
+            .order_by(col(Case.accepted_on), col(Case.id))
+        )
+        return list(self._session.execute(query).all())
 
 
 def _waiting_for_review(case_id: str) -> tuple[Any, ...]:

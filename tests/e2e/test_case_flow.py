@@ -26,7 +26,7 @@ from services.intake import submit_folder
 from services.processing import read_case_state
 from services.review_client import submit_review
 from services.stack import prefect_connection
-from storage.db import unit_of_work
+from storage.db import UnitOfWork
 
 pytestmark = pytest.mark.e2e
 
@@ -35,19 +35,19 @@ STACK_CASES = 35
 
 
 def _submit(stack: Stack, scenario: str) -> str:
-    result = submit_folder(stack.package(scenario))
+    result = submit_folder(stack.package(scenario), UnitOfWork())
     start_case_flow(result.case_id, result.business_type)
     wait_until(f"{scenario} to leave automated processing", lambda: _left_automation(result.case_id))
     return result.case_id
 
 
 def _left_automation(case_id: str) -> bool:
-    state = read_case_state(case_id)
+    state = read_case_state(case_id, UnitOfWork())
     return not state.needs_assessment
 
 
 def _reasons(case_id: str, round_: int) -> set[str]:
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         rows = uow.session.exec(
             select(CheckResult.reason_code).where(CheckResult.case_id == case_id, CheckResult.round == round_)
         ).all()
@@ -56,10 +56,10 @@ def _reasons(case_id: str, round_: int) -> set[str]:
 
 def test_clean_case_is_approved_without_a_person(on_stack: Stack) -> None:
     case_id = _submit(on_stack, "clean_self_employed")
-    state = read_case_state(case_id)
+    state = read_case_state(case_id, UnitOfWork())
     assert state.outcome == "auto_approved" and state.status is CaseStatus.IN_PRODUCTION
     assert _reasons(case_id, 1) == set()
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         assert uow.session.exec(select(Review).where(Review.case_id == case_id)).all() == []
         trail = [
             t.to_status
@@ -71,39 +71,48 @@ def test_clean_case_is_approved_without_a_person(on_stack: Stack) -> None:
         ]
     assert trail == ["submitted", "under_review", "in_production"]
     # The same run goes on to number and print the card, then waits for the card centre.
-    wait_until("the card in the spool", lambda: bool((card := card_of(case_id)) and card.spooled))
+    wait_until(
+        "the card in the spool", lambda: bool((card := card_of(case_id, UnitOfWork())) and card.spooled)
+    )
 
 
 def test_rejected_case_ends_without_a_person(on_stack: Stack) -> None:
     case_id = _submit(on_stack, "local_hukou")
-    state = read_case_state(case_id)
+    state = read_case_state(case_id, UnitOfWork())
     assert state.status is CaseStatus.REJECTED
     assert ReasonCode.LOCAL_HUKOU.value in _reasons(case_id, 1)
 
 
 def test_review_refuses_another_station_then_accepts_the_right_reviewer(on_stack: Stack) -> None:
     case_id = _submit(on_stack, "no_residence_registration")
-    state = read_case_state(case_id)
+    state = read_case_state(case_id, UnitOfWork())
     assert state.awaits_review and state.station_id
     outsider = "r-wuhou-yulin-1" if state.station_id != "wuhou-yulin" else "r-wuhou-jitou-1"
-    submit_review(case_id, reviewer_id=outsider, choice=ReviewChoice.APPROVE)
-    wait_until("the refused review to be recorded", lambda: read_case_state(case_id).review_attempts == 1)
-    state = read_case_state(case_id)
+    submit_review(case_id, UnitOfWork(), reviewer_id=outsider, choice=ReviewChoice.APPROVE)
+    wait_until(
+        "the refused review to be recorded",
+        lambda: read_case_state(case_id, UnitOfWork()).review_attempts == 1,
+    )
+    state = read_case_state(case_id, UnitOfWork())
     assert state.awaits_review  # asked again
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         refused = uow.session.exec(select(Review).where(Review.case_id == case_id)).one()
     assert not refused.accepted and refused.refusal and "派出所" in refused.refusal
 
     wait_until("the flow to suspend again", lambda: _suspended(on_stack, state.flow_run_id))
     submit_review(
-        case_id, reviewer_id=f"r-{state.station_id}-1", choice=ReviewChoice.APPROVE, comment="已核实"
+        case_id,
+        UnitOfWork(),
+        reviewer_id=f"r-{state.station_id}-1",
+        choice=ReviewChoice.APPROVE,
+        comment="已核实",
     )
-    wait_until("approval", lambda: read_case_state(case_id).status is CaseStatus.IN_PRODUCTION)
+    wait_until("approval", lambda: read_case_state(case_id, UnitOfWork()).status is CaseStatus.IN_PRODUCTION)
 
 
 def test_correction_loop_survives_a_stray_resume_and_rechecks_the_new_file(on_stack: Stack) -> None:
     case_id = _submit(on_stack, "file_unreadable")
-    state = read_case_state(case_id)
+    state = read_case_state(case_id, UnitOfWork())
     assert state.status is CaseStatus.NEEDS_CORRECTION
     assert ReasonCode.FILE_UNREADABLE.value in _reasons(case_id, 1)
     application = json.loads((on_stack.package("file_unreadable") / "application.json").read_text("utf-8"))
@@ -122,11 +131,13 @@ def test_correction_loop_survives_a_stray_resume_and_rechecks_the_new_file(on_st
     wait_until("the run woken by hand to end", lambda: _final(on_stack, state.flow_run_id))
     task_runs = _task_run_count(on_stack, state.flow_run_id)
     assert task_runs < 40, f"{task_runs} task runs: the correction wait spins"
-    assert read_case_state(case_id).status is CaseStatus.NEEDS_CORRECTION
-    submit_correction(case_id, [CorrectedFile(DocumentKind(broken["kind"]), donor.name, donor.read_bytes())])
+    assert read_case_state(case_id, UnitOfWork()).status is CaseStatus.NEEDS_CORRECTION
+    submit_correction(
+        case_id, [CorrectedFile(DocumentKind(broken["kind"]), donor.name, donor.read_bytes())], UnitOfWork()
+    )
     wait_until(
         "the second round of checks",
-        lambda: _left_automation(case_id) and read_case_state(case_id).check_round == 2,
+        lambda: _left_automation(case_id) and read_case_state(case_id, UnitOfWork()).check_round == 2,
     )
     assert ReasonCode.FILE_UNREADABLE.value not in _reasons(case_id, 2)
 
@@ -194,7 +205,7 @@ def test_a_late_case_is_escalated_and_its_run_tagged(on_stack: Stack) -> None:
     from prefect import get_client
 
     case_id = _submit(on_stack, "name_mismatch")
-    state = read_case_state(case_id)
+    state = read_case_state(case_id, UnitOfWork())
     assert state.awaits_review
     # Twenty-three days after acceptance the 15-day clock has run out.
     env = {**os.environ, "RONGJU_TODAY": "2026-12-20"}

@@ -107,9 +107,10 @@ def test_rongju_commands_and_the_worker_carry_the_credential(
     from prefect import get_client
 
     from services.replay import failed_cases
+    from storage.db import UnitOfWork
 
     monkeypatch.delenv("PREFECT_API_AUTH_STRING")
-    assert failed_cases() == []  # POST /flow_runs/filter: credential and CSRF token both sent
+    assert failed_cases(UnitOfWork()) == []  # POST /flow_runs/filter: credential and CSRF token both sent
 
     def worker_online() -> bool:
         with prefect_connection(on_stack.state.api_url), get_client(sync_client=True) as client:

@@ -22,14 +22,14 @@ from stackfixture import Stack, wait_until
 from config.settings import get_settings
 from models.review import ReviewChoice
 from models.status import CaseStatus
-from models.tables import Delivery, Notification, Replay
+from models.tables import Replay
 from services import card_issue
 from services.dispatch import start_case_flow
 from services.intake import submit_folder
 from services.processing import attach_flow_run, read_case_state
 from services.review_client import submit_review
 from services.stack import prefect_connection
-from storage.db import unit_of_work
+from storage.db import UnitOfWork
 from storage.spool import get_mail_room, get_print_spool
 
 pytestmark = pytest.mark.e2e
@@ -64,15 +64,19 @@ def start_with_fault(stack: Stack, case_id: str, boundary: str) -> str:
             job_variables={"env": {"RONGJU_FAULT_KILL_AT": boundary}},
             _sync=True,
         )
-    attach_flow_run(case_id, str(run.id))
+    attach_flow_run(case_id, str(run.id), UnitOfWork())
     return str(run.id)
 
 
 def approve(case_id: str) -> None:
-    wait_until("the review wait", lambda: read_case_state(case_id).awaits_review)
-    state = read_case_state(case_id)
+    wait_until("the review wait", lambda: read_case_state(case_id, UnitOfWork()).awaits_review)
+    state = read_case_state(case_id, UnitOfWork())
     submit_review(
-        case_id, reviewer_id=f"r-{state.station_id}-1", choice=ReviewChoice.APPROVE, comment="已核实"
+        case_id,
+        UnitOfWork(),
+        reviewer_id=f"r-{state.station_id}-1",
+        choice=ReviewChoice.APPROVE,
+        comment="已核实",
     )
 
 
@@ -97,61 +101,61 @@ def outside_world() -> dict[str, dict[str, str]]:
 
 
 def spooled_and_waiting(stack: Stack, case_id: str) -> bool:
-    card = card_issue.card_of(case_id)
-    run_id = read_case_state(case_id).flow_run_id
+    card = card_issue.card_of(case_id, UnitOfWork())
+    run_id = read_case_state(case_id, UnitOfWork()).flow_run_id
     return bool(card and card.spooled and run_id and run_state(stack, run_id) == "PAUSED")
 
 
 def test_a_card_from_approval_to_done_exactly_once(on_stack: Stack) -> None:
-    result = submit_folder(on_stack.package("no_residence_registration"))
+    result = submit_folder(on_stack.package("no_residence_registration"), UnitOfWork())
     case_id = result.case_id
     start_case_flow(case_id, result.business_type)
     approve(case_id)
     # A second live run of the same case while the first numbers and prints the card.
-    wait_until("approval", lambda: read_case_state(case_id).status is CaseStatus.IN_PRODUCTION)
+    wait_until("approval", lambda: read_case_state(case_id, UnitOfWork()).status is CaseStatus.IN_PRODUCTION)
     forced = rongju("replay", case_id, "--force", "--reason", "e2e: two live runs")
     assert forced.returncode == 0, forced.stderr
     wait_until("the card in the spool", lambda: spooled_and_waiting(on_stack, case_id))
-    card = card_issue.card_of(case_id)
+    card = card_issue.card_of(case_id, UnitOfWork())
     assert card is not None
     assert [p.stem for p in get_print_spool().cards()] == [card.card_no]
 
     produced = rongju("card-produced", card.card_no)
     assert produced.returncode == 0, produced.stderr
-    wait_until("dispatch", lambda: read_case_state(case_id).status is not CaseStatus.IN_PRODUCTION)
-    with unit_of_work() as uow:
-        delivery = uow.session.exec(select(Delivery).where(Delivery.case_id == case_id)).one()
+    wait_until(
+        "dispatch", lambda: read_case_state(case_id, UnitOfWork()).status is not CaseStatus.IN_PRODUCTION
+    )
+    with UnitOfWork() as uow:
+        delivery = uow.deliveries.current(uow.cases.get(case_id))
+    assert delivery is not None
     if delivery.method == "mail":
-        assert read_case_state(case_id).status is CaseStatus.MAILED
+        assert read_case_state(case_id, UnitOfWork()).status is CaseStatus.MAILED
         wait_until("the label", lambda: [p.stem for p in get_mail_room().labels()] == [delivery.waybill_no])
         wait_until(
             "the handover wait",
-            lambda: run_state(on_stack, read_case_state(case_id).flow_run_id or "") == "PAUSED",
+            lambda: run_state(on_stack, read_case_state(case_id, UnitOfWork()).flow_run_id or "") == "PAUSED",
         )
         confirmed = rongju("delivered", str(delivery.waybill_no))
     else:
-        assert read_case_state(case_id).status is CaseStatus.AWAITING_PICKUP
+        assert read_case_state(case_id, UnitOfWork()).status is CaseStatus.AWAITING_PICKUP
         wait_until(
             "the handover wait",
-            lambda: run_state(on_stack, read_case_state(case_id).flow_run_id or "") == "PAUSED",
+            lambda: run_state(on_stack, read_case_state(case_id, UnitOfWork()).flow_run_id or "") == "PAUSED",
         )
         assert rongju("picked-up", case_id, "--code", "not-the-code").returncode == 1
         confirmed = rongju("picked-up", case_id, "--code", str(delivery.pickup_code))
     assert confirmed.returncode == 0, confirmed.stderr
-    wait_until("办结", lambda: read_case_state(case_id).status is CaseStatus.DONE)
+    wait_until("办结", lambda: read_case_state(case_id, UnitOfWork()).status is CaseStatus.DONE)
 
     # One SMS per status, each sent once: every outbox row sent, one outbox file per row.
     def all_sent() -> bool:
-        with unit_of_work() as uow:
-            notes = uow.session.exec(select(Notification).where(Notification.case_id == case_id)).all()
+        with UnitOfWork() as uow:
+            notes = uow.notifications.listed(case_id)
         return bool(notes) and all(n.state == "sent" for n in notes)
 
     wait_until("the notices to be sent", all_sent)
-    with unit_of_work() as uow:
-        keys = sorted(
-            n.key.split(":")[2]
-            for n in uow.session.exec(select(Notification).where(Notification.case_id == case_id))
-        )
+    with UnitOfWork() as uow:
+        keys = sorted(n.key.split(":")[2] for n in uow.notifications.listed(case_id))
     assert keys == sorted(
         [
             "under_review",
@@ -164,7 +168,7 @@ def test_a_card_from_approval_to_done_exactly_once(on_stack: Stack) -> None:
 
 
 def test_a_killed_run_is_listed_and_replayed_without_a_second_card(on_stack: Stack) -> None:
-    result = submit_folder(on_stack.package("id_number_mismatch"))
+    result = submit_folder(on_stack.package("id_number_mismatch"), UnitOfWork())
     case_id = result.case_id
     before = set(p.stem for p in get_print_spool().cards())
     # The run's process dies (SIGKILL) right after writing the card to the spool, before recording it.
@@ -179,10 +183,10 @@ def test_a_killed_run_is_listed_and_replayed_without_a_second_card(on_stack: Sta
     replayed = rongju("replay", "--failed", "--reason", "worker killed")
     assert replayed.returncode == 0, replayed.stderr
     wait_until("the card in the spool", lambda: spooled_and_waiting(on_stack, case_id))
-    card = card_issue.card_of(case_id)
+    card = card_issue.card_of(case_id, UnitOfWork())
     assert card is not None
     assert set(p.stem for p in get_print_spool().cards()) - before == {card.card_no}
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         audit = uow.session.exec(select(Replay).where(Replay.case_id == case_id)).all()
     assert len(audit) == 1 and audit[0].previous_flow_run_id == run_id and audit[0].reason == "worker killed"
 
@@ -191,11 +195,11 @@ def test_retry_in_the_prefect_ui_carries_a_killed_run_on(on_stack: Stack) -> Non
     from prefect import get_client
     from prefect.states import AwaitingRetry
 
-    result = submit_folder(on_stack.package("local_hukou"))
+    result = submit_folder(on_stack.package("local_hukou"), UnitOfWork())
     case_id = result.case_id
     run_id = start_with_fault(on_stack, case_id, "record_outcome:before_record")
     wait_until("the run to crash", lambda: run_state(on_stack, run_id) in ("CRASHED", "FAILED"))
-    assert read_case_state(case_id).status is CaseStatus.SUBMITTED  # nothing half-recorded
+    assert read_case_state(case_id, UnitOfWork()).status is CaseStatus.SUBMITTED  # nothing half-recorded
     # What the UI's Retry button sends (prefect/server/ui: retryFlowRun): the same run is scheduled
     # again and runs the flow from the top. The fault fires once, like a real crash. The worker
     # reports the dead process a little after the run's own crash report, and a report landing after
@@ -211,18 +215,21 @@ def test_retry_in_the_prefect_ui_carries_a_killed_run_on(on_stack: Stack) -> Non
         if run_state(on_stack, run_id) == "COMPLETED":
             break
     assert run_state(on_stack, run_id) == "COMPLETED"
-    assert read_case_state(case_id).status is CaseStatus.REJECTED
+    assert read_case_state(case_id, UnitOfWork()).status is CaseStatus.REJECTED
 
 
 def test_replaying_every_finished_case_changes_nothing_outside(on_stack: Stack) -> None:
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         from models.tables import Case
 
         finished = [c.id for c in uow.session.exec(select(Case)) if CaseStatus(c.status).is_terminal]
     assert finished, "the earlier tests leave finished cases"
 
     def runs_done() -> bool:
-        return all(run_state(on_stack, read_case_state(c).flow_run_id or "") == "COMPLETED" for c in finished)
+        return all(
+            run_state(on_stack, read_case_state(c, UnitOfWork()).flow_run_id or "") == "COMPLETED"
+            for c in finished
+        )
 
     wait_until("earlier runs to finish", runs_done)
     world = outside_world()
@@ -230,3 +237,4 @@ def test_replaying_every_finished_case_changes_nothing_outside(on_stack: Stack) 
     assert replayed.returncode == 0, replayed.stderr
     wait_until("every replay to finish", runs_done)
     assert outside_world() == world
+

@@ -24,7 +24,7 @@ from config.settings import get_settings
 from models.tables import Case, ReviewAccess, ReviewerCodeUse
 from services.intake import submit_folder
 from services.reviewers import current_code
-from storage.db import get_engine, unit_of_work
+from storage.db import UnitOfWork, get_engine
 
 STATION, OTHER_STATION = "wuhou-jitou", "wuhou-cuqiao"
 BUREAU = "成都市公安局武侯区分局"
@@ -40,8 +40,8 @@ def demo_db(monkeypatch: pytest.MonkeyPatch) -> Engine:
 
 
 def _case(tmp_path: Path, name: str, station: str) -> str:
-    case_id = submit_folder(make_package(tmp_path / name)).case_id
-    with unit_of_work() as uow:
+    case_id = submit_folder(make_package(tmp_path / name), UnitOfWork()).case_id
+    with UnitOfWork() as uow:
         case = uow.session.get(Case, case_id)
         assert case is not None
         case.station_id, case.bureau = station, BUREAU
@@ -139,7 +139,7 @@ def test_a_station_reviewer_signs_in_and_sees_the_documents(
     page.goto(f"{api}/review/{case_id}")
     expect(page.get_by_role("heading", level=1)).to_contain_text("审核材料登录")
 
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         rows = uow.session.exec(select(ReviewAccess)).all()
     actions = [(row.case_id, row.action, row.allowed) for row in rows]
     # Every image the browser loaded is one row (the second visit before signing out loads again).

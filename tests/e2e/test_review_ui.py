@@ -34,6 +34,7 @@ from services.intake import submit_folder
 from services.processing import read_case_state
 from services.reviewers import current_code
 from services.stack import prefect_connection
+from storage.db import UnitOfWork
 
 pytestmark = pytest.mark.e2e
 
@@ -63,10 +64,13 @@ def page(browser: Browser, on_stack: Stack) -> Iterator[Page]:
 def _submit_until_suspended(stack: Stack, scenario: str) -> tuple[str, str, dict[str, str]]:
     """Submit a sample-city package; returns (case id, flow run id, applicant) once the run waits."""
     package = stack.package(scenario)
-    result = submit_folder(package)
+    result = submit_folder(package, UnitOfWork())
     _off_the_event_loop(lambda: start_case_flow(result.case_id, result.business_type))
-    wait_until(f"{scenario} to wait for a review", lambda: read_case_state(result.case_id).awaits_review)
-    flow_run_id = read_case_state(result.case_id).flow_run_id
+    wait_until(
+        f"{scenario} to wait for a review",
+        lambda: read_case_state(result.case_id, UnitOfWork()).awaits_review,
+    )
+    flow_run_id = read_case_state(result.case_id, UnitOfWork()).flow_run_id
     assert flow_run_id
     wait_until("the flow run to suspend", lambda: _suspended(stack, flow_run_id))
     applicant = json.loads((package / "application.json").read_text(encoding="utf-8"))["applicant"]
@@ -122,7 +126,7 @@ def _shown(masked: str) -> str:
 
 def test_reviewer_approves_a_case_in_the_prefect_ui(on_stack: Stack, page: Page, tmp_path: Path) -> None:
     case_id, flow_run_id, applicant = _submit_until_suspended(on_stack, "no_residence_registration")
-    station_id = read_case_state(case_id).station_id
+    station_id = read_case_state(case_id, UnitOfWork()).station_id
     form = ResumeForm.open(page, on_stack.state.ui_url, flow_run_id)
 
     summary = form.description
@@ -151,7 +155,7 @@ def test_reviewer_approves_a_case_in_the_prefect_ui(on_stack: Stack, page: Page,
     form.submit()
 
     wait_until("the case to go to card production", lambda: _status(case_id) is CaseStatus.IN_PRODUCTION)
-    state = read_case_state(case_id)
+    state = read_case_state(case_id, UnitOfWork())
     assert state.review_attempts == 1 and not state.awaits_review
 
 
@@ -159,7 +163,7 @@ def test_a_wrong_one_time_code_is_refused_and_the_form_says_why(
     on_stack: Stack, page: Page, tmp_path: Path
 ) -> None:
     case_id, flow_run_id, _applicant = _submit_until_suspended(on_stack, "name_mismatch")
-    reviewer_id = f"r-{read_case_state(case_id).station_id}-1"
+    reviewer_id = f"r-{read_case_state(case_id, UnitOfWork()).station_id}-1"
     assert current_code(reviewer_id) != WRONG_CODE  # one chance in a million: rerun
     form = ResumeForm.open(page, on_stack.state.ui_url, flow_run_id)
     expect(form.description).not_to_contain_text("上次提交未被接受")
@@ -168,8 +172,11 @@ def test_a_wrong_one_time_code_is_refused_and_the_form_says_why(
     form.fill(ONE_TIME_CODE, WRONG_CODE)
     form.submit()
 
-    wait_until("the refused review to be recorded", lambda: read_case_state(case_id).review_attempts == 1)
-    state = read_case_state(case_id)
+    wait_until(
+        "the refused review to be recorded",
+        lambda: read_case_state(case_id, UnitOfWork()).review_attempts == 1,
+    )
+    state = read_case_state(case_id, UnitOfWork())
     assert state.awaits_review and state.status is CaseStatus.UNDER_REVIEW
     wait_until("the flow run to suspend again", lambda: _suspended(on_stack, flow_run_id))
 
@@ -205,4 +212,4 @@ def test_the_prefect_ui_asks_outsiders_to_sign_in(on_stack: Stack, browser: Brow
 
 
 def _status(case_id: str) -> CaseStatus:
-    return read_case_state(case_id).status
+    return read_case_state(case_id, UnitOfWork()).status

@@ -15,8 +15,9 @@ from factories import jpeg_bytes, pdf_bytes, png_bytes
 from models.reasons import DOCUMENT_STAGE_CODES
 from samplecity.city import generate_city
 from services.assessment import assess_case
-from storage.repositories import CaseNotFound
 from services.intake import submit_folder
+from storage.db import UnitOfWork
+from storage.repositories import CaseNotFound
 from storage.shared_data import import_snapshot
 
 TODAY = date(2026, 11, 27)
@@ -59,8 +60,10 @@ def test_stored_cases_are_assessed_with_planted_reasons_and_station(city: Path, 
         want = expected[application["submission_id"]]
         if want["intake"] != "accepted":
             continue
-        case_id = submit_folder(_with_placeholder_files(package, tmp_path / "pkgs" / package.name)).case_id
-        assessment = assess_case(case_id)
+        case_id = submit_folder(
+            _with_placeholder_files(package, tmp_path / "pkgs" / package.name), UnitOfWork()
+        ).case_id
+        assessment = assess_case(case_id, UnitOfWork())
         found = {r.value for r in assessment.decision.reasons} - {c.value for c in DOCUMENT_STAGE_CODES}
         assert found == set(want["reasons"]) - {c.value for c in DOCUMENT_STAGE_CODES}, want["scenario"]
         assert assessment.routing.station_id == want["station_id"]
@@ -73,14 +76,14 @@ def test_stored_cases_are_assessed_with_planted_reasons_and_station(city: Path, 
 
 def test_unknown_case_is_a_clear_error(city: Path) -> None:
     with pytest.raises(CaseNotFound):
-        assess_case("RJ-NOPE")
+        assess_case("RJ-NOPE", UnitOfWork())
 
 
 def test_status_shows_accumulated_residence(city: Path, tmp_path: Path) -> None:
     expected = json.loads((city / "expected.json").read_text(encoding="utf-8"))["cases"]
     by_scenario = {expected[_submission_id(p)]["scenario"]: p for p in sorted((city / "cases").iterdir())}
     clean = by_scenario["clean_study"]
-    case_id = submit_folder(_with_placeholder_files(clean, tmp_path / "clean")).case_id
+    case_id = submit_folder(_with_placeholder_files(clean, tmp_path / "clean"), UnitOfWork()).case_id
     done = subprocess.run(
         [str(Path(sys.executable).parent / "rongju"), "status", case_id, "--json"],
         capture_output=True,

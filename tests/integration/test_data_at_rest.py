@@ -22,7 +22,7 @@ from typer.testing import CliRunner, Result
 
 from models.tables import Case
 from services.intake import submit_folder
-from storage.db import make_engine, unit_of_work
+from storage.db import UnitOfWork, make_engine
 from storage.permissions import ExposedFileError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,8 +44,8 @@ def loose_umask() -> Iterator[None]:
 def test_database_errors_carry_no_personal_data(engine: Engine, tmp_path: Path) -> None:
     """A failed statement's text reaches Prefect's task states and logs: no parameters in it."""
     folder = make_package(tmp_path / "pkg", applicant={"name": NAME, "id_number": ID_NUMBER, "phone": PHONE})
-    case_id = submit_folder(folder).case_id
-    with unit_of_work() as uow, pytest.raises(IntegrityError) as raised:
+    case_id = submit_folder(folder, UnitOfWork()).case_id
+    with UnitOfWork() as uow, pytest.raises(IntegrityError) as raised:
         uow.add(
             Case(
                 id=case_id,

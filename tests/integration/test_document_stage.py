@@ -15,6 +15,7 @@ from models.reasons import ReasonCode
 from samplecity.city import generate_city
 from services.documents import read_case_documents
 from services.intake import submit_folder
+from storage.db import UnitOfWork
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +50,7 @@ def test_a_bad_file_becomes_its_reason_and_the_rest_is_still_read(
     city: Path, db_url: str, scenario: str, reason: ReasonCode
 ) -> None:
     folder, application = _package(city, scenario)
-    documents = read_case_documents(submit_folder(folder).case_id)
+    documents = read_case_documents(submit_folder(folder, UnitOfWork()).case_id, UnitOfWork())
     assert documents.files == len(application["documents"])  # type: ignore[arg-type]
     # One problem per broken rule (a photo may break several): all of the planted kind.
     assert {p.reason for p in documents.problems} == {reason}
@@ -84,11 +85,11 @@ def test_a_missing_ocr_engine_fails_the_step_and_asks_the_applicant_nothing(
     from documents.ocr.engines import EngineUnavailable, get_engine
 
     folder, _application = _package(city, "image_too_small")
-    case_id = submit_folder(folder).case_id
+    case_id = submit_folder(folder, UnitOfWork()).case_id
     monkeypatch.setitem(sys.modules, "rapidocr_onnxruntime", None)
     get_engine.cache_clear()
     try:
         with pytest.raises(EngineUnavailable):
-            read_case_documents(case_id)
+            read_case_documents(case_id, UnitOfWork())
     finally:
         get_engine.cache_clear()

@@ -19,7 +19,7 @@ from models.package import PackageRefused
 from models.status import CaseStatus, IllegalTransition
 from models.tables import Case, Document, StatusTransition
 from services.intake import IntakeResult, submit_folder
-from storage.db import unit_of_work
+from storage.db import UnitOfWork
 from storage.documents import LocalDocumentStore, content_hash, get_document_store
 
 
@@ -30,7 +30,7 @@ def _count(engine: Engine, table: type) -> int:
 
 def test_package_becomes_a_case_awaiting_acceptance(engine: Engine, tmp_path: Path) -> None:
     folder = make_package(tmp_path / "pkg", submission_id="TFSMY-0001")
-    result = submit_folder(folder)
+    result = submit_folder(folder, UnitOfWork())
     assert result.created and result.status is CaseStatus.SUBMITTED
     with Session(engine) as session:
         case = session.get(Case, result.case_id)
@@ -48,8 +48,8 @@ def test_package_becomes_a_case_awaiting_acceptance(engine: Engine, tmp_path: Pa
 
 def test_resubmission_returns_the_existing_case(engine: Engine, tmp_path: Path) -> None:
     folder = make_package(tmp_path / "pkg", submission_id="TFSMY-0002")
-    first = submit_folder(folder)
-    again = submit_folder(folder)
+    first = submit_folder(folder, UnitOfWork())
+    again = submit_folder(folder, UnitOfWork())
     assert again.case_id == first.case_id and not again.created
     assert (
         _count(engine, Case) == 1 and _count(engine, Document) == 4 and _count(engine, StatusTransition) == 1
@@ -63,7 +63,7 @@ def test_concurrent_resubmission_creates_one_case(engine: Engine, tmp_path: Path
 
     def submit() -> None:
         try:
-            results.append(submit_folder(folder).case_id)
+            results.append(submit_folder(folder, UnitOfWork()).case_id)
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -102,7 +102,7 @@ def test_disguised_file_refuses_the_whole_package(
 ) -> None:
     folder = make_package(tmp_path / "pkg", files={name: data})
     with pytest.raises(PackageRefused) as raised:
-        submit_folder(folder)
+        submit_folder(folder, UnitOfWork())
     codes = {p.code for p in raised.value.problems}
     assert codes == {"FILE_TYPE_NOT_ALLOWED"}
     assert name in raised.value.problems[0].field
@@ -115,7 +115,7 @@ def test_every_problem_is_listed_and_nothing_is_stored(engine: Engine, tmp_path:
     folder = make_package(tmp_path / "pkg", files={"id_front.jpg": GIF, "id_back.jpg": b""})
     (folder / "lease.pdf").unlink()
     with pytest.raises(PackageRefused) as raised:
-        submit_folder(folder)
+        submit_folder(folder, UnitOfWork())
     fields = sorted(p.field for p in raised.value.problems)
     assert fields == ["id_back.jpg", "id_front.jpg", "lease.pdf"]
     assert _count(engine, Case) == 0
@@ -131,7 +131,7 @@ def test_symlinked_file_is_not_followed(engine: Engine, tmp_path: Path) -> None:
     (folder / "id_front.jpg").unlink()
     (folder / "id_front.jpg").symlink_to(secret)
     with pytest.raises(PackageRefused) as raised:
-        submit_folder(folder)
+        submit_folder(folder, UnitOfWork())
     assert [p.field for p in raised.value.problems] == ["id_front.jpg"]
     assert _count(engine, Case) == 0
 
@@ -143,33 +143,33 @@ def test_oversized_file_is_refused(engine: Engine, tmp_path: Path, monkeypatch: 
     get_settings.cache_clear()
     folder = make_package(tmp_path / "pkg", files={"lease.pdf": pdf_bytes("x" * 10) + b"%" * 5000})
     with pytest.raises(PackageRefused) as raised:
-        submit_folder(folder)
+        submit_folder(folder, UnitOfWork())
     assert "lease.pdf" in {p.field for p in raised.value.problems}
     assert _count(engine, Case) == 0
 
 
 def test_illegal_transition_on_a_stored_case_changes_nothing(engine: Engine, tmp_path: Path) -> None:
-    case_id = submit_folder(make_package(tmp_path / "pkg")).case_id
-    with unit_of_work() as uow:
+    case_id = submit_folder(make_package(tmp_path / "pkg"), UnitOfWork()).case_id
+    with UnitOfWork() as uow:
         case = uow.session.get(Case, case_id)
         assert case is not None
         with pytest.raises(IllegalTransition):
             case.advance(CaseStatus.MAILED, actor="admin", reason="skip ahead")
         uow.commit()
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         case = uow.session.get(Case, case_id)
         assert case is not None and case.status == "submitted"
     assert _count(engine, StatusTransition) == 1
 
 
 def test_legal_transition_is_stored_with_its_audit_row(engine: Engine, tmp_path: Path) -> None:
-    case_id = submit_folder(make_package(tmp_path / "pkg")).case_id
-    with unit_of_work() as uow:
+    case_id = submit_folder(make_package(tmp_path / "pkg"), UnitOfWork()).case_id
+    with UnitOfWork() as uow:
         case = uow.session.get(Case, case_id)
         assert case is not None
         uow.add(case, case.advance(CaseStatus.UNDER_REVIEW, actor="system", reason="受理 accepted"))
         uow.commit()
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         rows = uow.session.exec(
             select(StatusTransition).where(StatusTransition.case_id == case_id).order_by(StatusTransition.id)
         ).all()
@@ -180,12 +180,12 @@ def test_legal_transition_is_stored_with_its_audit_row(engine: Engine, tmp_path:
 
 
 def test_uncommitted_work_is_not_saved(engine: Engine, tmp_path: Path) -> None:
-    case_id = submit_folder(make_package(tmp_path / "pkg")).case_id
-    with unit_of_work() as uow:
+    case_id = submit_folder(make_package(tmp_path / "pkg"), UnitOfWork()).case_id
+    with UnitOfWork() as uow:
         case = uow.session.get(Case, case_id)
         assert case is not None
         uow.add(case, case.advance(CaseStatus.REJECTED, actor="system", reason="no commit"))
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         case = uow.session.get(Case, case_id)
         assert case is not None and case.status == "submitted"
 
@@ -200,7 +200,7 @@ def test_pickup_with_an_empty_address_becomes_a_case(engine: Engine, tmp_path: P
         delivery={"method": "pickup", "address": "", "recipient": "", "phone": "  "},
         portal_ref="B-7781",
     )
-    result = submit_folder(folder)
+    result = submit_folder(folder, UnitOfWork())
     assert result.created and result.status is CaseStatus.SUBMITTED
     with Session(engine) as session:
         case = session.get(Case, result.case_id)
@@ -278,7 +278,7 @@ def test_every_intake_refusal_names_what_to_do(
     folder = make_package(tmp_path / "pkg")
     spoil(folder, monkeypatch)
     with pytest.raises(PackageRefused) as raised:
-        submit_folder(folder)
+        submit_folder(folder, UnitOfWork())
     (problem,) = raised.value.problems
     assert (problem.code, problem.field) == (code, field)
     assert problem.action_zh.startswith("请") and label in problem.action_zh, problem.action_zh
@@ -294,7 +294,7 @@ def _submit_within(folder: Path, seconds: float) -> IntakeResult | PackageRefuse
 
     def run() -> None:
         try:
-            outcome.append(submit_folder(folder))
+            outcome.append(submit_folder(folder, UnitOfWork()))
         except PackageRefused as exc:
             outcome.append(exc)
 
@@ -351,6 +351,6 @@ def test_reading_stops_at_the_package_cap(
     monkeypatch.setenv("RONGJU_MAX_PACKAGE_BYTES", str(cap))
     get_settings.cache_clear()
     with pytest.raises(PackageRefused) as raised:
-        submit_folder(folder)
+        submit_folder(folder, UnitOfWork())
     assert [p.field for p in raised.value.problems] == ["documents"]
     assert _count(engine, Case) == 0

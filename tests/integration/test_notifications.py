@@ -27,7 +27,7 @@ from config.settings import get_settings
 from models.tables import Notification
 from services.intake import submit_folder
 from services.notifications import SendReport, list_notifications, send_pending
-from storage.db import unit_of_work
+from storage.db import UnitOfWork
 from storage.sms import FileSender, outbox_filename
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,12 +71,14 @@ def _files() -> list[Path]:
 
 
 def _case(tmp_path: Path, name: str) -> str:
-    return submit_folder(make_package(tmp_path / name, submission_id=f"TFSMY-SMS-{name}")).case_id
+    return submit_folder(
+        make_package(tmp_path / name, submission_id=f"TFSMY-SMS-{name}"), UnitOfWork()
+    ).case_id
 
 
 def _notify(case_id: str, occasion: str, *, channel: str = "sms", recipient: str = PHONE) -> str:
     key = f"notify:{case_id}:under_review:{occasion}"
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         uow.add(
             Notification(
                 key=key,
@@ -101,7 +103,7 @@ def test_pending_sms_are_sent_once_and_marked_sent(engine: Engine, tmp_path: Pat
     staff = _notify(second, "staff", channel="staff", recipient="s-wuhou")
     sender = CountingSender()
 
-    assert send_pending(sender=sender) == SendReport(sent=3, failed=0, skipped=0)
+    assert send_pending(UnitOfWork(), sender=sender) == SendReport(sent=3, failed=0, skipped=0)
 
     assert sender.calls == Counter(keys)
     files = _files()
@@ -117,7 +119,7 @@ def test_pending_sms_are_sent_once_and_marked_sent(engine: Engine, tmp_path: Pat
     assert (rows[staff].state, rows[staff].attempts) == ("pending", 0)
 
     # The next run (cron, a second worker) finds nothing to send.
-    assert send_pending(sender=sender) == SendReport()
+    assert send_pending(UnitOfWork(), sender=sender) == SendReport()
     assert sender.calls == Counter(keys)
     assert len(_files()) == 3
 
@@ -126,7 +128,7 @@ def test_send_for_one_case_leaves_the_others_pending(engine: Engine, tmp_path: P
     first, second = _case(tmp_path, "a"), _case(tmp_path, "b")
     mine, other = _notify(first, "1"), _notify(second, "1")
 
-    assert send_pending(case_id=first, sender=CountingSender()).sent == 1
+    assert send_pending(UnitOfWork(), case_id=first, sender=CountingSender()).sent == 1
 
     rows = _rows(engine)
     assert (rows[mine].state, rows[other].state) == ("sent", "pending")
@@ -143,7 +145,7 @@ def test_four_concurrent_senders_send_each_sms_once(engine: Engine, tmp_path: Pa
     def run() -> None:
         try:
             start.wait()
-            reports.append(send_pending(sender=sender))
+            reports.append(send_pending(UnitOfWork(), sender=sender))
         except BaseException as error:  # surfaced below: a thread's exception is otherwise lost
             errors.append(error)
 
@@ -171,7 +173,8 @@ def test_a_sender_killed_after_sending_is_finished_once_by_the_next_run(
             "-c",
             "import os, signal\n"
             "from services.notifications import send_pending\n"
-            "send_pending(_after_send=lambda: os.kill(os.getpid(), signal.SIGKILL))\n",
+            "from storage.db import UnitOfWork\n"
+            "send_pending(UnitOfWork(), _after_send=lambda: os.kill(os.getpid(), signal.SIGKILL))\n",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -186,10 +189,10 @@ def test_a_sender_killed_after_sending_is_finished_once_by_the_next_run(
 
     # A live claim (younger than stale_after) is not taken from its sender.
     sender = CountingSender()
-    assert send_pending(sender=sender) == SendReport()
+    assert send_pending(UnitOfWork(), sender=sender) == SendReport()
     assert sender.calls == Counter()
 
-    report = send_pending(sender=sender, stale_after=timedelta(0))
+    report = send_pending(UnitOfWork(), sender=sender, stale_after=timedelta(0))
 
     assert report == SendReport(sent=1)
     assert sender.calls == Counter([key])  # sent again under the same key...
@@ -205,17 +208,17 @@ def test_a_failing_sender_retries_then_gives_up_without_logging_the_phone(
     key = _notify(_case(tmp_path, "a"), "1")
     caplog.set_level(logging.INFO, logger="services.notifications")
 
-    assert send_pending(sender=FailingSender(), max_attempts=3) == SendReport(failed=1)
+    assert send_pending(UnitOfWork(), sender=FailingSender(), max_attempts=3) == SendReport(failed=1)
     row = _rows(engine)[key]
     assert (row.state, row.attempts, row.sent_at, row.claimed_at) == ("pending", 1, None, None)
 
     for _ in range(2):
-        assert send_pending(sender=FailingSender(), max_attempts=3).failed == 1
+        assert send_pending(UnitOfWork(), sender=FailingSender(), max_attempts=3).failed == 1
     row = _rows(engine)[key]
     assert (row.state, row.attempts) == ("failed", 3)
     # Failed for good: no further tries, even once the gateway is back.
     sender = CountingSender()
-    assert send_pending(sender=sender, max_attempts=3) == SendReport()
+    assert send_pending(UnitOfWork(), sender=sender, max_attempts=3) == SendReport()
     assert sender.calls == Counter() and _files() == []
 
     assert PHONE not in caplog.text
@@ -239,16 +242,16 @@ def test_the_file_sender_writes_one_file_per_key(tmp_path: Path) -> None:
 def test_the_outbox_listing_masks_phones(engine: Engine, tmp_path: Path) -> None:
     first, second = _case(tmp_path, "a"), _case(tmp_path, "b")
     sent, waiting = _notify(first, "1"), _notify(second, "1")
-    send_pending(case_id=first, sender=CountingSender())
+    send_pending(UnitOfWork(), case_id=first, sender=CountingSender())
 
-    views = list_notifications()
+    views = list_notifications(UnitOfWork())
     assert [(v.key, v.recipient, v.state) for v in views] == [
         (sent, MASKED, "sent"),
         (waiting, MASKED, "pending"),
     ]
     assert views[0].sent_at is not None and views[1].sent_at is None
-    assert [v.key for v in list_notifications(state="pending")] == [waiting]
-    assert [v.key for v in list_notifications(case_id=first)] == [sent]
+    assert [v.key for v in list_notifications(UnitOfWork(), state="pending")] == [waiting]
+    assert [v.key for v in list_notifications(UnitOfWork(), case_id=first)] == [sent]
     assert PHONE not in json.dumps([v.as_dict() for v in views], ensure_ascii=False)
 
 

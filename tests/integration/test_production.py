@@ -27,7 +27,7 @@ from services import card_issue, card_spool, delivery, production, reconcile
 from services.assessment import Assessment
 from services.intake import submit_folder
 from services.processing import read_case_state, record_assessment
-from storage.db import unit_of_work
+from storage.db import UnitOfWork
 from storage.spool import get_mail_room, get_print_spool
 
 DAY = date(2026, 11, 27)
@@ -42,7 +42,7 @@ MAIL_DELIVERY = {
 
 def approved_case(tmp_path: Path, name: str = "pkg", **overrides: object) -> str:
     """A case approved by policy: 制证中, routed to 玉林派出所 of the Wuhou bureau."""
-    case_id = submit_folder(make_package(tmp_path / name, **overrides)).case_id
+    case_id = submit_folder(make_package(tmp_path / name, **overrides), UnitOfWork()).case_id
     outcomes = [passed("id_number_valid", "通过。", "Passed.")]
     assessment = Assessment(
         case_id=case_id,
@@ -50,12 +50,12 @@ def approved_case(tmp_path: Path, name: str = "pkg", **overrides: object) -> str
         outcomes=outcomes,
         decision=decide(outcomes, load_policy()),
     )
-    assert record_assessment(case_id, assessment, on=DAY).status is CaseStatus.IN_PRODUCTION
+    assert record_assessment(case_id, assessment, UnitOfWork(), on=DAY).status is CaseStatus.IN_PRODUCTION
     return case_id
 
 
 def rows(table: type, case_id: str) -> list:  # type: ignore[type-arg]
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         return list(uow.session.exec(select(table).where(table.case_id == case_id)))  # type: ignore[attr-defined]
 
 
@@ -66,27 +66,27 @@ def notice_statuses(case_id: str) -> list[str]:
 def run_to_the_end(case_id: str) -> None:
     """Drive the case as the flow does, answering the outside confirmations when asked."""
     for _ in range(12):
-        step = production.next_step(case_id)
+        step = production.next_step(case_id, UnitOfWork())
         if step is production.NextStep.ALLOCATE_CARD:
-            card_issue.allocate_card(case_id, on=DAY)
+            card_issue.allocate_card(case_id, UnitOfWork(), on=DAY)
         elif step is production.NextStep.SPOOL_CARD:
-            card_spool.spool_card(case_id)
+            card_spool.spool_card(case_id, UnitOfWork())
         elif step is production.NextStep.AWAIT_PRODUCTION:
-            card = card_issue.card_of(case_id)
+            card = card_issue.card_of(case_id, UnitOfWork())
             assert card is not None
-            card_spool.confirm_cards_produced([card.card_no])
+            card_spool.confirm_cards_produced([card.card_no], UnitOfWork())
         elif step is production.NextStep.DISPATCH:
-            delivery.dispatch_card(case_id, on=DAY)
+            delivery.dispatch_card(case_id, UnitOfWork(), on=DAY)
         elif step is production.NextStep.PRINT_LABEL:
-            delivery.print_mail_label(case_id)
+            delivery.print_mail_label(case_id, UnitOfWork())
         elif step is production.NextStep.AWAIT_HANDOVER:
             sent = rows(Delivery, case_id)[0]
             if sent.method == "mail":
-                delivery.confirm_delivered([sent.waybill_no])
+                delivery.confirm_delivered([sent.waybill_no], UnitOfWork())
             else:
-                delivery.confirm_picked_up(case_id, sent.pickup_code)
+                delivery.confirm_picked_up(case_id, sent.pickup_code, UnitOfWork())
         elif step is production.NextStep.COMPLETE:
-            delivery.complete_case(case_id)
+            delivery.complete_case(case_id, UnitOfWork())
         else:
             return
     raise AssertionError("the case did not finish")
@@ -94,8 +94,8 @@ def run_to_the_end(case_id: str) -> None:
 
 def test_card_number_and_face_are_fixed_once(engine: object, tmp_path: Path) -> None:
     case_id = approved_case(tmp_path)
-    first = card_issue.allocate_card(case_id, on=DAY)
-    again = card_issue.allocate_card(case_id, on=DAY)
+    first = card_issue.allocate_card(case_id, UnitOfWork(), on=DAY)
+    again = card_issue.allocate_card(case_id, UnitOfWork(), on=DAY)
     assert first == again
     assert first.card_no == "51010720260000001"  # Wuhou's code, the year, the first of its sequence
     issue = rows(CardIssue, case_id)[0]
@@ -111,7 +111,7 @@ def test_card_number_and_face_are_fixed_once(engine: object, tmp_path: Path) -> 
 
 def test_a_reissue_records_its_fee_before_production(engine: object, tmp_path: Path) -> None:
     case_id = approved_case(tmp_path, business_type="reissue")
-    card_issue.allocate_card(case_id, on=DAY)
+    card_issue.allocate_card(case_id, UnitOfWork(), on=DAY)
     fees = [e for e in rows(SideEffect, case_id) if e.kind == card_issue.CARD_FEE]
     assert len(fees) == 1 and fees[0].payload == {"amount_yuan": 20, "paid": True} and fees[0].state == "done"
 
@@ -124,7 +124,7 @@ def test_numbers_run_per_bureau_without_gaps_or_repeats_under_concurrency(
 
     def allocate(case_id: str) -> None:
         try:
-            card_issue.allocate_card(case_id, on=DAY)
+            card_issue.allocate_card(case_id, UnitOfWork(), on=DAY)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -137,7 +137,7 @@ def test_numbers_run_per_bureau_without_gaps_or_repeats_under_concurrency(
     assert not errors
     numbers = sorted(rows(CardIssue, c)[0].card_no for c in cases)
     assert numbers == [f"5101072026{n:07d}" for n in range(1, 7)]
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         counter = uow.session.get(Counter, "card:成都市公安局武侯区分局:2026")
         assert counter is not None and counter.value == 6
 
@@ -145,15 +145,19 @@ def test_numbers_run_per_bureau_without_gaps_or_repeats_under_concurrency(
 def test_one_spool_entry_per_card_and_a_manifest(engine: object, tmp_path: Path) -> None:
     cases = [approved_case(tmp_path, f"pkg{i}") for i in range(2)]
     for case_id in cases:
-        card_issue.allocate_card(case_id, on=DAY)
-    threads = [threading.Thread(target=card_spool.spool_card, args=(c,)) for c in cases for _ in range(3)]
+        card_issue.allocate_card(case_id, UnitOfWork(), on=DAY)
+    threads = [
+        threading.Thread(target=card_spool.spool_card, args=(c, UnitOfWork()))
+        for c in cases
+        for _ in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert card_spool.spool_card(cases[0]) is None  # done before: never handed over twice
+    assert card_spool.spool_card(cases[0], UnitOfWork()) is None  # done before: never handed over twice
     spool = get_print_spool()
-    numbers = sorted(card_issue.card_of(c).card_no for c in cases)  # type: ignore[union-attr]
+    numbers = sorted(card_issue.card_of(c, UnitOfWork()).card_no for c in cases)  # type: ignore[union-attr]
     assert [p.stem for p in spool.cards()] == numbers
     manifest = spool.manifest_path(DAY).read_text(encoding="utf-8-sig").splitlines()
     assert (
@@ -170,7 +174,7 @@ def test_mail_path_one_waybill_one_label_one_notice_per_status(engine: object, t
     run_to_the_end(case_id)
     run_to_the_end(case_id)  # a replay of a finished case changes nothing
 
-    assert read_case_state(case_id).status is CaseStatus.DONE
+    assert read_case_state(case_id, UnitOfWork()).status is CaseStatus.DONE
     deliveries = rows(Delivery, case_id)
     assert len(deliveries) == 1 and is_valid_s10(deliveries[0].waybill_no)
     assert deliveries[0].waybill_no.startswith("EA") and deliveries[0].waybill_no.endswith("CN")
@@ -185,16 +189,16 @@ def test_mail_path_one_waybill_one_label_one_notice_per_status(engine: object, t
 
 def test_pickup_path_checks_the_code(engine: object, tmp_path: Path) -> None:
     case_id = approved_case(tmp_path)
-    card = card_issue.allocate_card(case_id, on=DAY)
-    card_spool.spool_card(case_id)
-    assert production.next_step(case_id) is production.NextStep.AWAIT_PRODUCTION
+    card = card_issue.allocate_card(case_id, UnitOfWork(), on=DAY)
+    card_spool.spool_card(case_id, UnitOfWork())
+    assert production.next_step(case_id, UnitOfWork()) is production.NextStep.AWAIT_PRODUCTION
     with pytest.raises(card_issue.ProductionError):
-        delivery.dispatch_card(case_id, on=DAY)  # not before the card centre confirms
-    confirmation = card_spool.confirm_cards_produced([card.card_no, "NO-SUCH-CARD"])
+        delivery.dispatch_card(case_id, UnitOfWork(), on=DAY)  # not before the card centre confirms
+    confirmation = card_spool.confirm_cards_produced([card.card_no, "NO-SUCH-CARD"], UnitOfWork())
     assert confirmation.confirmed == [case_id] and confirmation.unknown == ["NO-SUCH-CARD"]
-    assert card_spool.confirm_cards_produced([card.card_no]).already == [case_id]
-    assert delivery.dispatch_card(case_id, on=DAY) is CaseStatus.AWAITING_PICKUP
-    assert delivery.dispatch_card(case_id, on=DAY) is CaseStatus.AWAITING_PICKUP  # once
+    assert card_spool.confirm_cards_produced([card.card_no], UnitOfWork()).already == [case_id]
+    assert delivery.dispatch_card(case_id, UnitOfWork(), on=DAY) is CaseStatus.AWAITING_PICKUP
+    assert delivery.dispatch_card(case_id, UnitOfWork(), on=DAY) is CaseStatus.AWAITING_PICKUP  # once
     sent = rows(Delivery, case_id)[0]
     assert sent.pickup_code is not None and len(sent.pickup_code) == 6 and sent.pickup_code.isdigit()
     notice = next(n for n in rows(Notification, case_id) if ":awaiting_pickup:" in n.key)
@@ -202,11 +206,11 @@ def test_pickup_path_checks_the_code(engine: object, tmp_path: Path) -> None:
     assert sent.pickup_code in notice.body and station.address in notice.body and station.name in notice.body
     wrong = "000000" if sent.pickup_code != "000000" else "111111"
     with pytest.raises(delivery.PickupRefused):
-        delivery.confirm_picked_up(case_id, wrong)
-    assert production.next_step(case_id) is production.NextStep.AWAIT_HANDOVER
-    assert delivery.confirm_picked_up(case_id, sent.pickup_code) is True
-    assert delivery.confirm_picked_up(case_id, sent.pickup_code) is False
-    assert delivery.complete_case(case_id) is CaseStatus.DONE
+        delivery.confirm_picked_up(case_id, wrong, UnitOfWork())
+    assert production.next_step(case_id, UnitOfWork()) is production.NextStep.AWAIT_HANDOVER
+    assert delivery.confirm_picked_up(case_id, sent.pickup_code, UnitOfWork()) is True
+    assert delivery.confirm_picked_up(case_id, sent.pickup_code, UnitOfWork()) is False
+    assert delivery.complete_case(case_id, UnitOfWork()) is CaseStatus.DONE
     assert notice_statuses(case_id) == ["awaiting_pickup", "done", "in_production"]
 
 
@@ -253,8 +257,8 @@ def test_a_process_killed_at_each_boundary_leaves_exactly_one_of_everything(
     get_settings.cache_clear()
     run_to_the_end(case_id)  # the replay
 
-    assert read_case_state(case_id).status is CaseStatus.DONE
-    card = card_issue.card_of(case_id)
+    assert read_case_state(case_id, UnitOfWork()).status is CaseStatus.DONE
+    card = card_issue.card_of(case_id, UnitOfWork())
     assert card is not None and len(rows(CardIssue, case_id)) == 1
     assert [p.stem for p in get_print_spool().cards()] == [card.card_no]
     deliveries = rows(Delivery, case_id)
@@ -273,9 +277,14 @@ def test_reconcile_finishes_an_effect_a_dead_process_left_pending(engine: object
     from cli.main import app
 
     case_id = approved_case(tmp_path)
-    card_issue.allocate_card(case_id, on=DAY)
+    card_issue.allocate_card(case_id, UnitOfWork(), on=DAY)
     child = subprocess.run(
-        [sys.executable, "-c", f"from services.card_spool import spool_card; spool_card({case_id!r})"],
+        [
+            sys.executable,
+            "-c",
+            "from services.card_spool import spool_card; from storage.db import UnitOfWork; "
+            f"spool_card({case_id!r}, UnitOfWork())",
+        ],
         env={**os.environ, "RONGJU_FAULT_KILL_AT": "spool_card:after_write"},
         capture_output=True,
         timeout=300,
@@ -287,15 +296,16 @@ def test_reconcile_finishes_an_effect_a_dead_process_left_pending(engine: object
     [claimed] = rows(SideEffect, case_id)
     assert claimed.state == "writing" and claimed.owner is not None and claimed.lease_until is not None
     fresh = approved_case(tmp_path, "fresh")
-    card_issue.allocate_card(fresh, on=DAY)  # pending and unclaimed since just now: a live run's
-    finished = reconcile.reconcile_pending(older_than=timedelta(hours=1))
+    # Pending and unclaimed since just now: a live run's.
+    card_issue.allocate_card(fresh, UnitOfWork(), on=DAY)
+    finished = reconcile.reconcile_pending(UnitOfWork(), older_than=timedelta(hours=1))
     assert [(r.case_id, r.result.startswith("已补做 finished")) for r in finished] == [(case_id, True)]
     assert [e.state for e in rows(SideEffect, fresh)] == ["pending"]  # too fresh: left alone
-    card = card_issue.card_of(case_id)
+    card = card_issue.card_of(case_id, UnitOfWork())
     assert card is not None and card.spooled
     assert [p.stem for p in get_print_spool().cards()] == [card.card_no]
     assert [e.state for e in rows(SideEffect, case_id)] == ["done"]
-    assert production.next_step(case_id) is production.NextStep.AWAIT_PRODUCTION
+    assert production.next_step(case_id, UnitOfWork()) is production.NextStep.AWAIT_PRODUCTION
     again = CliRunner().invoke(app, ["reconcile", "--older-than", "0"])
     assert again.exit_code == 0 and case_id not in again.output
     assert fresh in again.output and "已补做 finished" in again.output  # pending for over 0 minutes
@@ -311,8 +321,8 @@ def test_the_card_centre_inbox_and_the_confirmation_commands(engine: object, tmp
         tmp_path,
         delivery=MAIL_DELIVERY,
     )
-    card = card_issue.allocate_card(case_id, on=DAY)
-    card_spool.spool_card(case_id)
+    card = card_issue.allocate_card(case_id, UnitOfWork(), on=DAY)
+    card_spool.spool_card(case_id, UnitOfWork())
     inbox = get_settings().print_inbox
     assert inbox is not None
     inbox.mkdir(parents=True)
@@ -322,16 +332,16 @@ def test_the_card_centre_inbox_and_the_confirmation_commands(engine: object, tmp
     assert result.exit_code == 0, result.output
     assert f"{case_id}: 制证完成" in result.output and "garbled.csv" in result.output
     assert (inbox / "processed" / "returned-1.csv").exists() and (inbox / "garbled.csv").exists()
-    assert production.next_step(case_id) is production.NextStep.DISPATCH
+    assert production.next_step(case_id, UnitOfWork()) is production.NextStep.DISPATCH
     again = runner.invoke(app, ["card-produced", card.card_no, "NO-SUCH-CARD"])
     assert again.exit_code == 1 and "此前已确认" in again.output and "NO-SUCH-CARD" in again.output
 
-    delivery.dispatch_card(case_id, on=DAY)
-    delivery.print_mail_label(case_id)
+    delivery.dispatch_card(case_id, UnitOfWork(), on=DAY)
+    delivery.print_mail_label(case_id, UnitOfWork())
     waybill = rows(Delivery, case_id)[0].waybill_no
     delivered = runner.invoke(app, ["delivered", waybill.lower()])  # as typed at a counter
     assert delivered.exit_code == 0 and f"{case_id}: 已送达" in delivered.output
-    assert production.next_step(case_id) is production.NextStep.COMPLETE
+    assert production.next_step(case_id, UnitOfWork()) is production.NextStep.COMPLETE
     status = runner.invoke(app, ["status", case_id, "--json"])
     assert status.exit_code == 0
     import json
@@ -350,7 +360,7 @@ def test_a_run_and_reconcile_racing_on_one_card_write_it_once(
     import storage.spool
 
     case_id = approved_case(tmp_path)
-    card = card_issue.allocate_card(case_id, on=DAY)
+    card = card_issue.allocate_card(case_id, UnitOfWork(), on=DAY)
     # Both have read the effect as pending and rendered the PDF before either claims it.
     barrier = threading.Barrier(2, timeout=60)
     render = printing.card.render_card_pdf
@@ -379,8 +389,10 @@ def test_a_run_and_reconcile_racing_on_one_card_write_it_once(
             errors.append(exc)
 
     threads = [
-        threading.Thread(target=run, args=(lambda: card_spool.spool_card(case_id),)),
-        threading.Thread(target=run, args=(lambda: reconcile.reconcile_pending(older_than=timedelta(0)),)),
+        threading.Thread(target=run, args=(lambda: card_spool.spool_card(case_id, UnitOfWork()),)),
+        threading.Thread(
+            target=run, args=(lambda: reconcile.reconcile_pending(UnitOfWork(), older_than=timedelta(0)),)
+        ),
     ]
     for thread in threads:
         thread.start()

@@ -21,7 +21,7 @@ from models.tables import Case, CheckResult, Notification, Review, ReviewerCodeU
 from services import review
 from services.intake import submit_folder
 from services.reviewers import current_code
-from storage.db import unit_of_work
+from storage.db import UnitOfWork
 
 STATION = "wuhou-jitou"
 BUREAU = "成都市公安局武侯区分局"
@@ -35,8 +35,8 @@ def case_id(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     get_settings.cache_clear()
     with engine.begin() as connection:
         connection.execute(delete(ReviewerCodeUse))
-    result = submit_folder(make_package(tmp_path / "pkg"))
-    with unit_of_work() as uow:
+    result = submit_folder(make_package(tmp_path / "pkg"), UnitOfWork())
+    with UnitOfWork() as uow:
         case = uow.session.get(Case, result.case_id)
         assert case is not None
         case.station_id, case.bureau, case.outcome = STATION, BUREAU, "needs_review"
@@ -87,7 +87,7 @@ def test_two_live_runs_with_opposite_decisions_apply_one(
     def submit(key: str) -> None:
         start.wait()
         try:
-            review.apply_review_answer(case_id, submissions[key], key=key, at=AT, engine=engine)
+            review.apply_review_answer(case_id, submissions[key], UnitOfWork(engine), key=key, at=AT)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -120,18 +120,28 @@ def test_two_live_runs_with_opposite_decisions_apply_one(
     # The losing run re-running from the top with the same submission replays the refusal.
     monkeypatch.setattr(review, "_target", target)
     loser_key = "run-a:review-0" if lost[0].reviewer_id == "r-wuhou-jitou-1" else "run-b:review-0"
-    state = review.apply_review_answer(case_id, submissions[loser_key], key=loser_key, at=AT, engine=engine)
+    state = review.apply_review_answer(
+        case_id, submissions[loser_key], UnitOfWork(engine), key=loser_key, at=AT
+    )
     assert state.status is winner
     assert len(rows(engine, Review, case_id)) == 2
 
 
 def test_a_decision_after_the_case_was_decided_changes_nothing(engine: Engine, case_id: str) -> None:
     first = review.apply_review_answer(
-        case_id, form("r-wuhou-jitou-1", ReviewChoice.REJECT), key="run-a:review-0", at=AT, engine=engine
+        case_id,
+        form("r-wuhou-jitou-1", ReviewChoice.REJECT),
+        UnitOfWork(engine),
+        key="run-a:review-0",
+        at=AT,
     )
     assert first.status is CaseStatus.REJECTED
     late = review.apply_review_answer(
-        case_id, form("r-wuhou-jitou-2", ReviewChoice.APPROVE), key="run-b:review-0", at=AT, engine=engine
+        case_id,
+        form("r-wuhou-jitou-2", ReviewChoice.APPROVE),
+        UnitOfWork(engine),
+        key="run-b:review-0",
+        at=AT,
     )
     assert late.status is CaseStatus.REJECTED
     assert [(r.accepted, r.decision) for r in rows(engine, Review, case_id)] == [
@@ -144,17 +154,17 @@ def test_a_decision_after_the_case_was_decided_changes_nothing(engine: Engine, c
 def test_a_form_shown_before_a_correction_decides_nothing(engine: Engine, case_id: str) -> None:
     # The case was checked twice (a correction in between); a reviewer's form from round 1 is still
     # open in a second run. Its decision is refused as out of date; the current form decides.
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         for round_ in (1, 2):
             uow.add(CheckResult(case_id=case_id, check="documents_present", passed=True, round=round_))
         uow.commit()
     stale = review.apply_review_answer(
         case_id,
         form("r-wuhou-jitou-1", ReviewChoice.REJECT),
+        UnitOfWork(engine),
         key="run-a:review-0",
         at=AT,
         shown_round=1,
-        engine=engine,
     )
     assert stale.status is CaseStatus.UNDER_REVIEW and stale.awaits_review
     [refused] = rows(engine, Review, case_id)
@@ -164,10 +174,10 @@ def test_a_form_shown_before_a_correction_decides_nothing(engine: Engine, case_i
     current = review.apply_review_answer(
         case_id,
         form("r-wuhou-jitou-2", ReviewChoice.APPROVE),
+        UnitOfWork(engine),
         key="run-b:review-1",
         at=AT,
         shown_round=2,
-        engine=engine,
     )
     assert current.status is CaseStatus.IN_PRODUCTION
     assert [(r.accepted, r.decision) for r in rows(engine, Review, case_id)] == [

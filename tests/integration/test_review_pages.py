@@ -32,7 +32,7 @@ from services.intake import submit_folder
 from services.review import review_description
 from services.review_sessions import revoke_sessions, session_of
 from services.reviewers import current_code
-from storage.db import unit_of_work
+from storage.db import UnitOfWork
 from storage.documents import get_document_store
 
 STATION = "wuhou-jitou"
@@ -54,8 +54,8 @@ def demo_mode(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _submit(tmp_path: Path, name: str, station: str) -> str:
-    result = submit_folder(make_package(tmp_path / name))
-    with unit_of_work() as uow:
+    result = submit_folder(make_package(tmp_path / name), UnitOfWork())
+    with UnitOfWork() as uow:
         case = uow.session.get(Case, result.case_id)
         assert case is not None
         case.station_id, case.bureau = station, BUREAU
@@ -295,8 +295,8 @@ def test_a_session_expires_after_8_hours_on_the_server(
         row = session.exec(select(ReviewSession)).one()
         created, expires = row.created_at, row.expires_at
     assert expires - created == timedelta(hours=8)
-    assert session_of(cookie, at=expires - timedelta(seconds=1)) is not None
-    assert session_of(cookie, at=expires) is None
+    assert session_of(cookie, UnitOfWork(), at=expires - timedelta(seconds=1)) is not None
+    assert session_of(cookie, UnitOfWork(), at=expires) is None
     with Session(engine) as session:
         row = session.exec(select(ReviewSession)).one()
         row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
@@ -308,7 +308,7 @@ def test_a_session_expires_after_8_hours_on_the_server(
 def test_an_admin_revocation_ends_every_session_of_the_reviewer(client: TestClient, case_id: str) -> None:
     assert sign_in(client, case_id, REVIEWER).status_code == 303
     assert "<img" in client.get(f"/review/{case_id}").text
-    assert revoke_sessions(REVIEWER) == 1
+    assert revoke_sessions(REVIEWER, UnitOfWork()) == 1
     assert "<img" not in client.get(f"/review/{case_id}").text
 
 
@@ -329,10 +329,10 @@ def test_a_forged_or_respelled_cookie_opens_nothing(client: TestClient, case_id:
     ]
     forged = [f"{session_id}.{'A' * len(signature)}", f"{'A' * len(session_id)}.{signature}", "x", ""]
     for cookie in respelled + forged:
-        assert session_of(cookie) is None, cookie
+        assert session_of(cookie, UnitOfWork()) is None, cookie
         with TestClient(create_app(), cookies={COOKIE_NAME: cookie}) as other:
             assert "<img" not in other.get(f"/review/{case_id}").text
-    assert session_of(genuine) is not None
+    assert session_of(genuine, UnitOfWork()) is not None
 
 
 # --- what is served -----------------------------------------------------------------------------
@@ -372,8 +372,8 @@ def test_every_page_of_a_pdf_is_rendered_to_an_image(
     folder = make_package(tmp_path / "c", files={"lease.pdf": path.read_bytes()})
     with engine.begin() as connection:
         connection.execute(delete(ReviewerCodeUse))
-    result = submit_folder(folder)
-    with unit_of_work() as uow:
+    result = submit_folder(folder, UnitOfWork())
+    with UnitOfWork() as uow:
         case = uow.session.get(Case, result.case_id)
         assert case is not None
         case.station_id, case.bureau = STATION, BUREAU
@@ -389,7 +389,7 @@ def test_every_page_of_a_pdf_is_rendered_to_an_image(
 
 
 def test_the_prefect_description_links_to_the_review_page_and_holds_no_capability(case_id: str) -> None:
-    description = review_description(case_id)
+    description = review_description(case_id, UnitOfWork())
     assert f"](http://127.0.0.1:8765/review/{case_id})" in description
     assert "查看材料（需登录）" in description
     assert "/documents/" not in description and "![" not in description and "?" not in description

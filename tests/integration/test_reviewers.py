@@ -41,7 +41,7 @@ from services.reviewers import (
     process_review_input,
     record_review,
 )
-from storage.db import UnitOfWork, unit_of_work
+from storage.db import UnitOfWork
 
 STATION = "wuhou-jitou"
 BUREAU = "成都市公安局武侯区分局"
@@ -76,8 +76,8 @@ def case_id(engine: Engine, tmp_path: Path) -> str:
     # (reviewer_code_failure and review_lock reference the case, so its TRUNCATE … CASCADE empties them.)
     with engine.begin() as connection:
         connection.execute(delete(ReviewerCodeUse))
-    result = submit_folder(make_package(tmp_path / "pkg"))
-    with unit_of_work() as uow:
+    result = submit_folder(make_package(tmp_path / "pkg"), UnitOfWork())
+    with UnitOfWork() as uow:
         case = uow.session.get(Case, result.case_id)
         assert case is not None
         case.station_id, case.bureau = STATION, BUREAU
@@ -114,7 +114,7 @@ def test_the_station_reviewer_and_the_bureau_supervisor_are_accepted(
     engine: Engine, case_id: str, reviewer_id: str
 ) -> None:
     result = authenticate_decision(
-        case_id=case_id, reviewer_id=reviewer_id, one_time_code=code(reviewer_id), at=AT
+        UnitOfWork(), case_id=case_id, reviewer_id=reviewer_id, one_time_code=code(reviewer_id), at=AT
     )
     assert result.accepted and result.reviewer is not None and result.reviewer.id == reviewer_id
     assert result.refusal is None
@@ -143,7 +143,7 @@ def test_outsiders_and_wrong_codes_are_refused(
         right = code(reviewer_id)
         one_time_code = f"{(int(right) + 1) % 1_000_000:06d}"
     result = authenticate_decision(
-        case_id=case_id, reviewer_id=reviewer_id, one_time_code=one_time_code, at=AT
+        UnitOfWork(), case_id=case_id, reviewer_id=reviewer_id, one_time_code=one_time_code, at=AT
     )
     assert not result.accepted
     assert result.refusal_en is not None and expected_en in result.refusal_en
@@ -156,9 +156,15 @@ def test_outsiders_and_wrong_codes_are_refused(
 
 def test_a_code_is_accepted_once(case_id: str) -> None:
     one_time_code = code(REVIEWER)
-    first = authenticate_decision(case_id=case_id, reviewer_id=REVIEWER, one_time_code=one_time_code, at=AT)
+    first = authenticate_decision(
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=one_time_code, at=AT
+    )
     second = authenticate_decision(
-        case_id=case_id, reviewer_id=REVIEWER, one_time_code=one_time_code, at=AT + timedelta(seconds=5)
+        UnitOfWork(),
+        case_id=case_id,
+        reviewer_id=REVIEWER,
+        one_time_code=one_time_code,
+        at=AT + timedelta(seconds=5),
     )
     assert first.accepted and not second.accepted
     assert second.refusal_en is not None and "already used" in second.refusal_en
@@ -167,28 +173,34 @@ def test_a_code_is_accepted_once(case_id: str) -> None:
 def test_a_code_from_the_previous_step_is_accepted_once_and_two_steps_back_never(case_id: str) -> None:
     previous = code(REVIEWER, AT - timedelta(seconds=30))
     assert previous != code(REVIEWER)
-    first = authenticate_decision(case_id=case_id, reviewer_id=REVIEWER, one_time_code=previous, at=AT)
+    first = authenticate_decision(
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=previous, at=AT
+    )
     assert first.accepted and first.time_step == int(AT.timestamp()) // 30 - 1
-    again = authenticate_decision(case_id=case_id, reviewer_id=REVIEWER, one_time_code=previous, at=AT)
+    again = authenticate_decision(
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=previous, at=AT
+    )
     assert not again.accepted and again.refusal_en is not None and "already used" in again.refusal_en
     # The current step's code is another code and still good.
     assert authenticate_decision(
-        case_id=case_id, reviewer_id=REVIEWER, one_time_code=code(REVIEWER), at=AT
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=code(REVIEWER), at=AT
     ).accepted
     stale = code(REVIEWER, AT - timedelta(seconds=60))
-    late = authenticate_decision(case_id=case_id, reviewer_id=REVIEWER, one_time_code=stale, at=AT)
+    late = authenticate_decision(
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=stale, at=AT
+    )
     assert not late.accepted and late.refusal_en is not None and "expired" in late.refusal_en
 
 
 def test_a_case_without_a_station_cannot_be_decided(case_id: str) -> None:
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         case = uow.session.get(Case, case_id)
         assert case is not None
         case.station_id, case.bureau = None, None
         uow.add(case)
         uow.commit()
     result = authenticate_decision(
-        case_id=case_id, reviewer_id=SUPERVISOR, one_time_code=code(SUPERVISOR), at=AT
+        UnitOfWork(), case_id=case_id, reviewer_id=SUPERVISOR, one_time_code=code(SUPERVISOR), at=AT
     )
     assert not result.accepted and result.refusal_en == "The case has no station yet"
 
@@ -201,7 +213,7 @@ def test_two_submissions_racing_with_one_code_accept_exactly_one(case_id: str) -
     def submit() -> None:
         barrier.wait()
         result = authenticate_decision(
-            case_id=case_id, reviewer_id=REVIEWER, one_time_code=one_time_code, at=AT
+            UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=one_time_code, at=AT
         )
         results.append(result.accepted)
 
@@ -229,7 +241,7 @@ def test_every_refusal_leaves_a_bilingual_audit_row(
     engine: Engine, case_id: str, reviewer_id: str, code_for: str, expected_en: str
 ) -> None:
     attempt = process_review_input(
-        case_id=case_id, raw=form(reviewer_id, code(code_for)), key="run-1:1", at=AT
+        UnitOfWork(), case_id=case_id, raw=form(reviewer_id, code(code_for)), key="run-1:1", at=AT
     )
     assert not attempt.accepted and attempt.decision is None
     [row] = reviews(engine, case_id)
@@ -245,10 +257,12 @@ def test_an_accepted_decision_and_a_reused_code(engine: Engine, case_id: str) ->
     raw = form(
         REVIEWER, one_time_code, decision="不予办理 reject", reason_codes=["LOCAL_HUKOU"], comment="核实"
     )
-    accepted = process_review_input(case_id=case_id, raw=raw, key="run-1:1", at=AT)
+    accepted = process_review_input(UnitOfWork(), case_id=case_id, raw=raw, key="run-1:1", at=AT)
     assert accepted.accepted and accepted.decision is not None
     assert accepted.decision.choice is ReviewChoice.REJECT
-    reused = process_review_input(case_id=case_id, raw=raw, key="run-1:2", at=AT + timedelta(seconds=3))
+    reused = process_review_input(
+        UnitOfWork(), case_id=case_id, raw=raw, key="run-1:2", at=AT + timedelta(seconds=3)
+    )
     assert not reused.accepted and reused.refusal_en is not None and "already used" in reused.refusal_en
     first, second = reviews(engine, case_id)
     assert (first.accepted, first.decision, first.reason_codes, first.comment) == (
@@ -265,8 +279,10 @@ def test_an_accepted_decision_and_a_reused_code(engine: Engine, case_id: str) ->
 def test_the_same_submission_replayed_is_judged_once(engine: Engine, case_id: str) -> None:
     """After a resume the flow re-runs from the top and is handed the same form again."""
     raw = form(REVIEWER, code(REVIEWER))
-    first = process_review_input(case_id=case_id, raw=raw, key="run-1:1", at=AT)
-    replay = process_review_input(case_id=case_id, raw=raw, key="run-1:1", at=AT + timedelta(minutes=10))
+    first = process_review_input(UnitOfWork(), case_id=case_id, raw=raw, key="run-1:1", at=AT)
+    replay = process_review_input(
+        UnitOfWork(), case_id=case_id, raw=raw, key="run-1:1", at=AT + timedelta(minutes=10)
+    )
     assert first.accepted and replay.accepted and replay.replayed and not first.replayed
     assert replay.decision == first.decision
     assert len(reviews(engine, case_id)) == 1
@@ -286,10 +302,12 @@ def test_the_case_changes_in_the_same_transaction_as_the_accepted_review(
 
     raw = form(REVIEWER, code(REVIEWER))
     with pytest.raises(RuntimeError):
-        process_review_input(case_id=case_id, raw=raw, key="run-1:1", at=AT, on_accept=explode)
+        process_review_input(UnitOfWork(), case_id=case_id, raw=raw, key="run-1:1", at=AT, on_accept=explode)
     # Nothing was saved: no review row, the code is not spent, the case is unchanged.
     assert reviews(engine, case_id) == []
-    attempt = process_review_input(case_id=case_id, raw=raw, key="run-1:1", at=AT, on_accept=advance)
+    attempt = process_review_input(
+        UnitOfWork(), case_id=case_id, raw=raw, key="run-1:1", at=AT, on_accept=advance
+    )
     assert attempt.accepted
     with Session(engine) as session:
         case = session.get(Case, case_id)
@@ -300,27 +318,31 @@ def test_the_case_changes_in_the_same_transaction_as_the_accepted_review(
 def test_a_refused_form_spends_its_code_and_lists_every_error(engine: Engine, case_id: str) -> None:
     one_time_code = code(REVIEWER)
     raw = form(REVIEWER, one_time_code, decision="要求补正 request_correction", comment="电话 13812345678")
-    refused = process_review_input(case_id=case_id, raw=raw, key="run-1:1", at=AT)
+    refused = process_review_input(UnitOfWork(), case_id=case_id, raw=raw, key="run-1:1", at=AT)
     assert not refused.accepted and len(refused.errors) == 2
     assert refused.refusal is not None and "reason code" in refused.refusal and "phone" in refused.refusal
     fixed = form(
         REVIEWER, one_time_code, decision="要求补正 request_correction", reason_codes=["IMAGE_TOO_BLURRY"]
     )
-    again = process_review_input(case_id=case_id, raw=fixed, key="run-1:2", at=AT)
+    again = process_review_input(UnitOfWork(), case_id=case_id, raw=fixed, key="run-1:2", at=AT)
     assert not again.accepted and again.refusal_en is not None and "already used" in again.refusal_en
     next_code = code(REVIEWER, AT + timedelta(seconds=30))
     later = AT + timedelta(seconds=31)
     fixed = form(
         REVIEWER, next_code, decision="要求补正 request_correction", reason_codes=["IMAGE_TOO_BLURRY"]
     )
-    assert process_review_input(case_id=case_id, raw=fixed, key="run-1:3", at=later).accepted
+    assert process_review_input(UnitOfWork(), case_id=case_id, raw=fixed, key="run-1:3", at=later).accepted
     assert [r.accepted for r in reviews(engine, case_id)] == [False, False, True]
 
 
 def test_record_review_keeps_raw_refused_input_without_the_code(engine: Engine, case_id: str) -> None:
     raw = {"decision": "maybe", "reason_codes": ["NOPE"], "reviewer_id": "r-x", "one_time_code": "654321"}
     record_review(
-        case_id, raw, accepted=False, refusal="审核决定无效 / The decision is not one of the options"
+        case_id,
+        raw,
+        accepted=False,
+        refusal="审核决定无效 / The decision is not one of the options",
+        uow=UnitOfWork(),
     )
     [row] = reviews(engine, case_id)
     assert (row.decision, row.reason_codes, row.reviewer_id, row.accepted) == (
@@ -334,7 +356,9 @@ def test_record_review_keeps_raw_refused_input_without_the_code(engine: Engine, 
 
 def test_unknown_case_is_an_error(case_id: str) -> None:
     with pytest.raises(KeyError):
-        authenticate_decision(case_id="RJ-NOPE", reviewer_id=REVIEWER, one_time_code="123456", at=AT)
+        authenticate_decision(
+            UnitOfWork(), case_id="RJ-NOPE", reviewer_id=REVIEWER, one_time_code="123456", at=AT
+        )
 
 
 # --- the CLI ------------------------------------------------------------------------------------
@@ -402,7 +426,9 @@ def test_outside_demo_mode_demo_secrets_stop_every_code_check(
     assert "演示密钥" in str(refused.value)
     demo_code = pyotp.TOTP(_demo_secret(REVIEWER)).at(AT)
     with pytest.raises(ReviewerSecretsError):
-        authenticate_decision(case_id=case_id, reviewer_id=REVIEWER, one_time_code=demo_code, at=AT)
+        authenticate_decision(
+            UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=demo_code, at=AT
+        )
     # The same through the environment, with a clean file.
     _write_secrets(production, {REVIEWER: pyotp.random_base32()})
     assert check_reviewer_secrets() == 1
@@ -414,7 +440,9 @@ def test_outside_demo_mode_demo_secrets_stop_every_code_check(
 def test_outside_demo_mode_the_roster_secret_no_longer_decides(production: Path, case_id: str) -> None:
     _write_secrets(production, {})
     demo_code = pyotp.TOTP(_demo_secret(REVIEWER)).at(AT)
-    result = authenticate_decision(case_id=case_id, reviewer_id=REVIEWER, one_time_code=demo_code, at=AT)
+    result = authenticate_decision(
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=demo_code, at=AT
+    )
     assert not result.accepted and result.refusal_en is not None and "not enrolled" in result.refusal_en
 
 
@@ -424,7 +452,7 @@ def test_a_secret_from_the_environment_decides(
     secret = pyotp.random_base32()
     monkeypatch.setenv("RONGJU_REVIEWER_SECRET_R_WUHOU_JITOU_1", secret)
     result = authenticate_decision(
-        case_id=case_id, reviewer_id=REVIEWER, one_time_code=pyotp.TOTP(secret).at(AT), at=AT
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=pyotp.TOTP(secret).at(AT), at=AT
     )
     assert result.accepted
 
@@ -443,7 +471,7 @@ def test_enrol_then_rotate_then_revoke(production: Path, case_id: str, tmp_path:
     assert totp.verify(totp.now())
     assert yaml.safe_load(production.read_text(encoding="utf-8")) == {REVIEWER: totp.secret}
     assert authenticate_decision(
-        case_id=case_id, reviewer_id=REVIEWER, one_time_code=totp.at(AT), at=AT
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=totp.at(AT), at=AT
     ).accepted
 
     # Enrolling again rotates: the old secret stops working, the new one works.
@@ -452,26 +480,30 @@ def test_enrol_then_rotate_then_revoke(production: Path, case_id: str, tmp_path:
     [new_uri] = [line for line in again.output.splitlines() if line.startswith("otpauth://")]
     rotated = pyotp.parse_uri(new_uri)
     later = AT + timedelta(minutes=1)
-    old = authenticate_decision(case_id=case_id, reviewer_id=REVIEWER, one_time_code=totp.at(later), at=later)
+    old = authenticate_decision(
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=totp.at(later), at=later
+    )
     assert not old.accepted
     later = AT + timedelta(minutes=2)
     assert authenticate_decision(
-        case_id=case_id, reviewer_id=REVIEWER, one_time_code=rotated.at(later), at=later
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=rotated.at(later), at=later
     ).accepted
 
     # Signed in to the review pages with the rotated secret: revoking ends that session too.
     later = AT + timedelta(minutes=2, seconds=30)
-    signed_in = sign_in(case_id=case_id, reviewer_id=REVIEWER, one_time_code=rotated.at(later), at=later)
-    assert signed_in.accepted and session_of(signed_in.cookie, at=later) is not None
+    signed_in = sign_in(
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=rotated.at(later), at=later
+    )
+    assert signed_in.accepted and session_of(signed_in.cookie, UnitOfWork(), at=later) is not None
     revoked = CliRunner().invoke(app, ["revoke", REVIEWER])
     assert revoked.exit_code == 0, revoked.output
     assert "ended 0 " not in revoked.output and "review-page session(s)" in revoked.output
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         sessions = list(uow.session.exec(select(ReviewSession).where(ReviewSession.reviewer_id == REVIEWER)))
     assert sessions and all(session.revoked_at is not None for session in sessions)
     later = AT + timedelta(minutes=3)
     refused = authenticate_decision(
-        case_id=case_id, reviewer_id=REVIEWER, one_time_code=rotated.at(later), at=later
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=rotated.at(later), at=later
     )
     assert not refused.accepted and refused.refusal_en is not None and "not enrolled" in refused.refusal_en
     assert stat.S_IMODE(production.stat().st_mode) == 0o600
@@ -513,7 +545,7 @@ def test_five_wrong_codes_lock_the_reviewer_for_fifteen_minutes(engine: Engine, 
     for i in range(5):
         at = AT + timedelta(seconds=40 * i)
         attempt = process_review_input(
-            case_id=case_id, raw=form(REVIEWER, _wrong(REVIEWER, at)), key=f"g:{i}", at=at
+            UnitOfWork(), case_id=case_id, raw=form(REVIEWER, _wrong(REVIEWER, at)), key=f"g:{i}", at=at
         )
         assert not attempt.accepted and attempt.refusal_en is not None and "wrong" in attempt.refusal_en
     last = AT + timedelta(seconds=160)
@@ -521,12 +553,14 @@ def test_five_wrong_codes_lock_the_reviewer_for_fifteen_minutes(engine: Engine, 
     # The 6th attempt is refused even with the right code (and the code is spent).
     sixth_at = last + timedelta(seconds=40)
     right = code(REVIEWER, sixth_at)
-    sixth = process_review_input(case_id=case_id, raw=form(REVIEWER, right), key="g:6", at=sixth_at)
+    sixth = process_review_input(
+        UnitOfWork(), case_id=case_id, raw=form(REVIEWER, right), key="g:6", at=sixth_at
+    )
     assert not sixth.accepted and sixth.refusal_en is not None and "locked until" in sixth.refusal_en
     assert "锁定" in (sixth.refusal_zh or "")
     # More wrong codes while locked: still one lock, one notice.
     process_review_input(
-        case_id=case_id, raw=form(REVIEWER, _wrong(REVIEWER, sixth_at)), key="g:7", at=sixth_at
+        UnitOfWork(), case_id=case_id, raw=form(REVIEWER, _wrong(REVIEWER, sixth_at)), key="g:7", at=sixth_at
     )
 
     with Session(engine) as session:
@@ -546,17 +580,21 @@ def test_five_wrong_codes_lock_the_reviewer_for_fifteen_minutes(engine: Engine, 
     # The other reviewer of the station is not locked out of this case.
     colleague = "r-wuhou-jitou-2"
     assert authenticate_decision(
-        case_id=case_id, reviewer_id=colleague, one_time_code=code(colleague, sixth_at), at=sixth_at
+        UnitOfWork(),
+        case_id=case_id,
+        reviewer_id=colleague,
+        one_time_code=code(colleague, sixth_at),
+        at=sixth_at,
     ).accepted
 
     # Still locked just before the 15 minutes end; free after.
     almost = last + timedelta(minutes=15) - timedelta(seconds=5)
     assert not authenticate_decision(
-        case_id=case_id, reviewer_id=REVIEWER, one_time_code=code(REVIEWER, almost), at=almost
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=code(REVIEWER, almost), at=almost
     ).accepted
     after = last + timedelta(minutes=15, seconds=30)
     assert authenticate_decision(
-        case_id=case_id, reviewer_id=REVIEWER, one_time_code=code(REVIEWER, after), at=after
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=code(REVIEWER, after), at=after
     ).accepted
     assert len(_notices(engine)) == 1
 
@@ -565,15 +603,19 @@ def test_failures_outside_the_window_do_not_lock(case_id: str) -> None:
     for i in range(4):
         at = AT + timedelta(seconds=40 * i)
         authenticate_decision(
-            case_id=case_id, reviewer_id=REVIEWER, one_time_code=_wrong(REVIEWER, at), at=at
+            UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=_wrong(REVIEWER, at), at=at
         )
     later = AT + timedelta(minutes=20)
     authenticate_decision(
-        case_id=case_id, reviewer_id=REVIEWER, one_time_code=_wrong(REVIEWER, later), at=later
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=_wrong(REVIEWER, later), at=later
     )
     right_at = later + timedelta(seconds=40)
     assert authenticate_decision(
-        case_id=case_id, reviewer_id=REVIEWER, one_time_code=code(REVIEWER, right_at), at=right_at
+        UnitOfWork(),
+        case_id=case_id,
+        reviewer_id=REVIEWER,
+        one_time_code=code(REVIEWER, right_at),
+        at=right_at,
     ).accepted
 
 
@@ -581,12 +623,12 @@ def test_guessing_with_many_ids_locks_the_case(engine: Engine, case_id: str) -> 
     for i in range(5):
         at = AT + timedelta(seconds=i)
         result = authenticate_decision(
-            case_id=case_id, reviewer_id=f"r-guess-{i}", one_time_code="123456", at=at
+            UnitOfWork(), case_id=case_id, reviewer_id=f"r-guess-{i}", one_time_code="123456", at=at
         )
         assert not result.accepted
     at = AT + timedelta(seconds=40)
     locked = authenticate_decision(
-        case_id=case_id, reviewer_id=REVIEWER, one_time_code=code(REVIEWER, at), at=at
+        UnitOfWork(), case_id=case_id, reviewer_id=REVIEWER, one_time_code=code(REVIEWER, at), at=at
     )
     assert not locked.accepted and locked.refusal_en is not None and "locked until" in locked.refusal_en
     [notice] = _notices(engine)
@@ -596,17 +638,19 @@ def test_guessing_with_many_ids_locks_the_case(engine: Engine, case_id: str) -> 
 def test_a_code_refused_for_the_station_cannot_be_used_again(case_id: str) -> None:
     other = OTHER_STATION_REVIEWER
     carried = code(other)
-    refused = authenticate_decision(case_id=case_id, reviewer_id=other, one_time_code=carried, at=AT)
+    refused = authenticate_decision(
+        UnitOfWork(), case_id=case_id, reviewer_id=other, one_time_code=carried, at=AT
+    )
     assert not refused.accepted and refused.refusal_en is not None and "station" in refused.refusal_en
     # The case moves to the other reviewer's station: the code seen in the refused form is spent.
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         case = uow.session.get(Case, case_id)
         assert case is not None
         case.station_id = "wuhou-cuqiao"
         uow.add(case)
         uow.commit()
     reused = authenticate_decision(
-        case_id=case_id, reviewer_id=other, one_time_code=carried, at=AT + timedelta(seconds=5)
+        UnitOfWork(), case_id=case_id, reviewer_id=other, one_time_code=carried, at=AT + timedelta(seconds=5)
     )
     assert not reused.accepted and reused.refusal_en is not None and "already used" in reused.refusal_en
 

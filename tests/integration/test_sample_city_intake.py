@@ -15,6 +15,7 @@ from models.tables import Case, Document
 from samplecity.city import generate_city
 from samplecity.variants import Variants
 from services.intake import submit_folder
+from storage.db import UnitOfWork
 
 # The first cases of a city cycle through one scenario per reason code; the first 8 include a file
 # of the wrong type (refused at intake) and a truncated file (accepted, unreadable later).
@@ -39,7 +40,7 @@ def test_sample_city_packages_meet_the_intake_as_expected(
     for folder in sorted((city / "cases").iterdir()):
         submission_id = json.loads((folder / "application.json").read_text(encoding="utf-8"))["submission_id"]
         try:
-            submit_folder(folder)
+            submit_folder(folder, UnitOfWork())
             outcomes[submission_id] = "accepted"
         except PackageRefused as exc:
             outcomes[submission_id] = "refused"

@@ -21,7 +21,7 @@ from models.city import City
 from models.tables import Case, Notification
 from services.intake import submit_folder
 from services.sla import cases_due, escalate_overdue
-from storage.db import unit_of_work
+from storage.db import UnitOfWork
 
 TODAY = date(2026, 3, 20)
 WUHOU = "成都市公安局武侯区分局"
@@ -30,9 +30,11 @@ JINJIANG = "成都市公安局锦江区分局"
 
 def _case(tmp_path: Path, name: str, **fields: Any) -> str:
     """A real submitted case, then moved to the clock state a test needs (status set directly)."""
-    case_id = submit_folder(make_package(tmp_path / name, submission_id=f"TFSMY-SLA-{name}")).case_id
+    case_id = submit_folder(
+        make_package(tmp_path / name, submission_id=f"TFSMY-SLA-{name}"), UnitOfWork()
+    ).case_id
     fields = {"status": "under_review", "station_id": "wuhou-yulin", "bureau": WUHOU} | fields
-    with unit_of_work() as uow:
+    with UnitOfWork() as uow:
         case = uow.session.get(Case, case_id)
         assert case is not None
         for key, value in fields.items():
@@ -88,7 +90,7 @@ def _notifications(engine: Engine) -> list[Notification]:
 def test_cases_due_lists_running_clocks_in_the_window_and_late_ones(
     engine: Engine, cases: dict[str, str]
 ) -> None:
-    due = cases_due(3, TODAY)
+    due = cases_due(3, UnitOfWork(), TODAY)
     assert [(d.case_id, d.days_left) for d in due] == [
         (cases["late4"], -4),
         (cases["paused_late"], -2),
@@ -107,15 +109,19 @@ def test_cases_due_lists_running_clocks_in_the_window_and_late_ones(
     # Nothing personal in the view.
     text = json.dumps([d.as_dict() for d in due], ensure_ascii=False)
     assert "王小明" not in text and "511302199003154418" not in text and "13812345678" not in text
-    assert [d.case_id for d in cases_due(0, TODAY)] == [cases["late4"], cases["paused_late"], cases["late1"]]
-    assert {d.case_id for d in cases_due(10, TODAY)} >= {cases["left10"]}
-    assert cases["paused"] not in {d.case_id for d in cases_due(30, TODAY)}
+    assert [d.case_id for d in cases_due(0, UnitOfWork(), TODAY)] == [
+        cases["late4"],
+        cases["paused_late"],
+        cases["late1"],
+    ]
+    assert {d.case_id for d in cases_due(10, UnitOfWork(), TODAY)} >= {cases["left10"]}
+    assert cases["paused"] not in {d.case_id for d in cases_due(30, UnitOfWork(), TODAY)}
 
 
 def test_escalation_notifies_each_supervisor_once_and_is_idempotent(
     engine: Engine, cases: dict[str, str]
 ) -> None:
-    escalated = escalate_overdue(TODAY)
+    escalated = escalate_overdue(UnitOfWork(), TODAY)
     assert sorted(escalated) == sorted([cases["late4"], cases["late1"], cases["paused_late"]])
     rows = _notifications(engine)
     assert sorted((n.case_id, n.recipient, n.channel) for n in rows) == sorted(
@@ -136,9 +142,9 @@ def test_escalation_notifies_each_supervisor_once_and_is_idempotent(
     assert {case_id for case_id, flag in flags.items() if flag} == set(escalated)
 
     # Run again (the next hour, the next day): nothing new.
-    assert escalate_overdue(TODAY) == []
-    assert escalate_overdue(date(2026, 3, 21)) == []  # due that day: not late yet
-    assert escalate_overdue(date(2026, 3, 22)) == [cases["left1_after_pause"]]
+    assert escalate_overdue(UnitOfWork(), TODAY) == []
+    assert escalate_overdue(UnitOfWork(), date(2026, 3, 21)) == []  # due that day: not late yet
+    assert escalate_overdue(UnitOfWork(), date(2026, 3, 22)) == [cases["left1_after_pause"]]
     assert len(_notifications(engine)) == 4
 
 
@@ -152,8 +158,8 @@ def test_every_supervisor_of_the_bureau_is_notified(engine: Engine, tmp_path: Pa
         )
     city: City = load_city(city_dir)
     case_id = _case(tmp_path, "two", accepted_on=date(2026, 3, 1))
-    assert escalate_overdue(TODAY, city=city) == [case_id]
-    assert escalate_overdue(TODAY, city=city) == []
+    assert escalate_overdue(UnitOfWork(), TODAY, city=city) == [case_id]
+    assert escalate_overdue(UnitOfWork(), TODAY, city=city) == []
     assert sorted(n.recipient for n in _notifications(engine)) == ["s-wuhou", "s-wuhou-deputy"]
 
 
@@ -161,10 +167,10 @@ def test_a_late_case_without_a_bureau_is_not_marked_escalated(
     engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     case_id = _case(tmp_path, "unrouted", accepted_on=date(2026, 3, 1), station_id=None, bureau=None)
-    assert escalate_overdue(TODAY) == []
+    assert escalate_overdue(UnitOfWork(), TODAY) == []
     assert _notifications(engine) == []
     assert "no supervisor" in caplog.text
-    assert [d.case_id for d in cases_due(0, TODAY)] == [case_id]
+    assert [d.case_id for d in cases_due(0, UnitOfWork(), TODAY)] == [case_id]
 
 
 def test_concurrent_escalations_write_once(engine: Engine, cases: dict[str, str]) -> None:
@@ -173,7 +179,7 @@ def test_concurrent_escalations_write_once(engine: Engine, cases: dict[str, str]
 
     def run() -> None:
         try:
-            results.append(escalate_overdue(TODAY))
+            results.append(escalate_overdue(UnitOfWork(), TODAY))
         except BaseException as exc:
             errors.append(exc)
 

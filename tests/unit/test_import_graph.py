@@ -1,6 +1,7 @@
 """The import graph keeps its layers (pyproject.toml, [tool.importlinter]): entry points -> flows ->
 tasks -> services -> storage/documents/printing -> config -> models, no arrow back; the flow reaches
-the services only through its tasks; models import no Prefect but for the review form."""
+the services only through its tasks; models import no Prefect but for the review form; services and
+the entry points build no SQL (their queries are repository methods in storage/repositories/)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ def test_the_code_keeps_its_layers() -> None:
         ("documents", "storage"),  # siblings stay independent
         ("cli", "api"),
         ("models", "prefect"),  # models stay free of Prefect but for the review form
+        ("services", "sqlmodel"),  # a query written in a service instead of a repository
+        ("cli", "sqlalchemy"),
     ],
 )
 def test_an_arrow_back_is_refused(tmp_path: Path, module: str, imported: str) -> None:
