@@ -13,7 +13,7 @@ flow runs on `form.model_dump(mode="json")`.
 from __future__ import annotations
 
 from copy import copy
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pydantic
 from prefect.input import RunInput
@@ -99,6 +99,10 @@ class ReviewDecision(RunInput):
         return model
 
 
+# The form's options by their text: a choice whose text is not one of them fails here, loudly.
+_OPTIONS: dict[str, DecisionOption] = {option: option for option in get_args(DecisionOption)}
+
+
 def form_option(choice: ReviewChoice) -> DecisionOption:
     """The form's option for a choice (for scripts resuming a run: `{"decision": form_option(...)}`)."""
-    return choice.form_option  # type: ignore[return-value]
+    return _OPTIONS[choice.form_option]

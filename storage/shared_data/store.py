@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from models.checks.data import SharedDataLookups
 from models.records import (
@@ -232,7 +233,7 @@ class SQLiteSharedData:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'report'").fetchone()
         return ImportReport.from_json(row[0])
 
-    def _rows(self, sql: str, key: str) -> list[tuple]:  # type: ignore[type-arg]
+    def _rows(self, sql: str, key: str) -> list[tuple[Any, ...]]:
         return self._db.execute(sql, (key,)).fetchall()
 
     # -- by ID number
