@@ -84,6 +84,25 @@ class Settings(BaseSettings):
     # --- Local stack (`rongju up`): flow runs one worker runs at once (each is a process, OCR
     # included); unset, twice the cores, at least 2.
     worker_limit: int | None = Field(default=None, gt=0)
+    # The Prefect server's own database, when `rongju up` starts the server: unset, SQLite under
+    # data_dir/prefect-home (the embedded default); a PostgreSQL URL for production
+    # (`postgresql://user:password@host/prefect`; the server talks to it through asyncpg).
+    prefect_database_url: SecretStr | None = None
+    # How long the Prefect server keeps finished flow runs (with their logs and artifacts) and
+    # events: its database vacuum service deletes older ones, so the Prefect DB does not grow
+    # without bound. The case DB keeps every case's own history regardless.
+    prefect_retention_days: int = Field(default=30, gt=0)
+
+    @field_validator("prefect_database_url")
+    @classmethod
+    def _postgresql(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        scheme, sep, rest = value.get_secret_value().partition("://")
+        if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
+            raise ValueError("RONGJU_PREFECT_DATABASE_URL must be a postgresql:// URL (unset: SQLite)")
+        # The Prefect server's engine is async: the asyncpg driver whatever the URL named.
+        return SecretStr(f"postgresql+asyncpg://{rest}")
 
     @field_validator("link_secret")
     @classmethod

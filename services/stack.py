@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from config.settings import get_settings
+from config.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK_POOL = "rongju"
@@ -180,6 +180,18 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# Environment variables only the Prefect server process may see (its database's URL and password).
+_SERVER_ONLY = frozenset(
+    {
+        "RONGJU_PREFECT_DATABASE_URL",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL",
+        "PREFECT_API_DATABASE_CONNECTION_URL",
+        "PREFECT_SERVER_DATABASE_PASSWORD",
+        "PREFECT_API_DATABASE_PASSWORD",
+    }
+)
+
+
 def child_env(api_url: str, *, own_server: bool = True) -> dict[str, str]:
     """The environment every stack process (and so every flow run) gets.
 
@@ -188,7 +200,9 @@ def child_env(api_url: str, *, own_server: bool = True) -> dict[str, str]:
     UI (PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS set beforehand wins: a proxy's public origin).
     """
     settings = get_settings()
-    env = dict(os.environ)
+    # The Prefect server's database credentials stay with the server (server_database_env): not in
+    # the worker's environment, which every flow run inherits.
+    env = {name: value for name, value in os.environ.items() if name not in _SERVER_ONLY}
     env.update(
         {
             "PREFECT_API_URL": api_url,
@@ -213,6 +227,32 @@ def child_env(api_url: str, *, own_server: bool = True) -> dict[str, str]:
         )
         env.setdefault("PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS", _origin(api_url))
     env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "5")
+    return env
+
+
+# Prefect's default retention of events (server.events.retention_period).
+EVENT_RETENTION_DAYS = 7
+
+
+def server_database_env(settings: Settings) -> dict[str, str]:
+    """The Prefect server's database and its upkeep (Prefect's own settings, as it documents them
+    for self-hosting): PostgreSQL when configured, else SQLite in PREFECT_HOME; old flow runs, their
+    logs and artifacts, and events deleted by the server's vacuum service after the retention."""
+    days = settings.prefect_retention_days
+    env = {
+        "PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": '["events", "flow_runs"]',
+        # ISO 8601 durations: Prefect reads timedeltas. Events, the largest table by far (dozens per
+        # case), keep Prefect's own 7 days unless the retention is shorter; nothing rongju shows
+        # needs older ones.
+        "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": f"P{days}D",
+        "PREFECT_SERVER_EVENTS_RETENTION_PERIOD": f"P{min(days, EVENT_RETENTION_DAYS)}D",
+        # A statement waits this long for a lock before failing (SQLite's busy wait is Prefect's own
+        # 60 s pragma); a reviewer's Submit must wait out a busy moment, not fail.
+        "PREFECT_SERVER_DATABASE_TIMEOUT": "60",
+        "PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT": "30",
+    }
+    if settings.prefect_database_url is not None:
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = settings.prefect_database_url.get_secret_value()
     return env
 
 
@@ -297,7 +337,9 @@ def start_stack(
                 )
             progress("启动 Prefect 服务 starting the Prefect server…")
             server = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
-            process = _spawn("server", server, env, state)
+            # Only the server gets its database's URL (and password): workers and flow runs talk
+            # to the API.
+            process = _spawn("server", server, env | server_database_env(get_settings()), state)
 
             def server_ready() -> bool:
                 if process.poll() is not None:

@@ -7,18 +7,15 @@ session creates its own database and drops it at the end.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
+from pgdatabase import fresh_database
 from sqlalchemy import Engine
 
 from config.settings import get_settings
 from storage.db import make_engine, migrate
-
-PG_ADMIN_DSN = os.environ.get("RONGJU_TEST_PG_ADMIN", "postgresql://postgres@localhost:5432/postgres")
 
 
 @pytest.fixture(autouse=True)
@@ -37,13 +34,8 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh database on the local PostgreSQL server, dropped after the session."""
-    name = f"rongju_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    host_part = PG_ADMIN_DSN.split("://", 1)[1].rsplit("/", 1)[0]
-    yield f"postgresql+psycopg://{host_part}/{name}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("rongju_test") as url:
+        yield url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -21,10 +21,13 @@ def free_port() -> int:
 
 
 class Stack:
-    def __init__(self, data_dir: Path, state: StackState, city: Path) -> None:
+    def __init__(
+        self, data_dir: Path, state: StackState, city: Path, prefect_database_url: str | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.state = state
         self.city = city
+        self.prefect_database_url = prefect_database_url  # the server's PostgreSQL database, if not SQLite
         self.expected = json.loads((city / "expected.json").read_text(encoding="utf-8"))["cases"]
 
     @property

@@ -5,8 +5,10 @@ rendered sample city whose shared-data snapshot is indexed; `on_stack` points a 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
+from pgdatabase import fresh_database
 from stackfixture import TODAY, Stack, free_port
 
 from config.settings import get_settings
@@ -21,7 +23,14 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     # after the 26 reason cases) says how many with STACK_CASES.
     cases = getattr(request.module, "STACK_CASES", 13)
     data_dir = tmp_path_factory.mktemp("stack") / "var"
-    with pytest.MonkeyPatch.context() as mp:
+    # A module that runs its stack's Prefect server on PostgreSQL (the production path) says so with
+    # PREFECT_ON_POSTGRES = True; the others run it on the embedded SQLite default.
+    on_postgres = getattr(request.module, "PREFECT_ON_POSTGRES", False)
+    with ExitStack() as cleanup, pytest.MonkeyPatch.context() as mp:
+        prefect_database_url = None
+        if on_postgres:
+            prefect_database_url = cleanup.enter_context(fresh_database("rongju_prefect"))
+            mp.setenv("RONGJU_PREFECT_DATABASE_URL", prefect_database_url)
         for name, value in {
             "RONGJU_DATA_DIR": str(data_dir),
             "RONGJU_TODAY": TODAY.isoformat(),
@@ -44,7 +53,7 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         # PREFECT_API_URL get it from the environment, as a flow run does.
         mp.setenv("PREFECT_API_AUTH_STRING", ensure_auth_string())
         try:
-            yield Stack(data_dir, state, city)
+            yield Stack(data_dir, state, city, prefect_database_url)
         finally:
             stop_processes(state)
             get_settings.cache_clear()

@@ -34,6 +34,9 @@ from storage.spool import get_mail_room, get_print_spool
 
 pytestmark = pytest.mark.e2e
 
+# This module's stack runs the Prefect server on PostgreSQL, as production does (tests/e2e/conftest.py).
+PREFECT_ON_POSTGRES = True
+
 RONGJU = str(Path(sys.executable).parent / "rongju")
 
 
@@ -238,3 +241,28 @@ def test_replaying_every_finished_case_changes_nothing_outside(on_stack: Stack) 
     wait_until("every replay to finish", runs_done)
     assert outside_world() == world
 
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
+def test_the_prefect_server_keeps_its_runs_in_postgresql_and_only_it_holds_the_url(on_stack: Stack) -> None:
+    url = on_stack.prefect_database_url
+    assert url is not None
+    server, worker = _environ(on_stack.state.pids["server"]), _environ(on_stack.state.pids["worker"])
+    assert server["PREFECT_SERVER_DATABASE_CONNECTION_URL"] == url.replace(
+        "postgresql://", "postgresql+asyncpg://"
+    )
+    # Finished runs, their logs and events are deleted after the retention (the vacuum service).
+    assert json.loads(server["PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED"]) == ["events", "flow_runs"]
+    assert server["PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD"] == "P30D"
+    # The worker (and the flow runs it starts, which inherit its environment) talk to the API only.
+    assert not any("DATABASE_CONNECTION_URL" in name for name in worker)
+    assert url not in " ".join(worker.values())
+    import psycopg
+
+    with psycopg.connect(url) as prefect_db:
+        row = prefect_db.execute("SELECT count(*) FROM flow_run WHERE flow_id IS NOT NULL").fetchone()
+    assert row is not None and row[0] >= 1  # the runs of this module's cases are there
+    assert not (on_stack.data_dir / "prefect-home" / "prefect.db").exists()

@@ -116,3 +116,80 @@ def test_a_short_link_secret_is_refused_at_start(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("RONGJU_LINK_SECRET", "short")
     with pytest.raises(ValueError, match="at least 32"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "postgresql://prefect:pw@db.internal:5432/prefect",
+        "postgresql+psycopg://prefect:pw@db.internal:5432/prefect",
+        "postgres://prefect:pw@db.internal:5432/prefect",
+    ],
+)
+def test_the_prefect_database_url_is_given_to_the_server_with_its_async_driver(
+    monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    from services.stack import server_database_env
+
+    monkeypatch.setenv("RONGJU_PREFECT_DATABASE_URL", given)
+    get_settings.cache_clear()
+    env = server_database_env(get_settings())
+    assert (
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"]
+        == "postgresql+asyncpg://prefect:pw@db.internal:5432/prefect"
+    )
+    assert "pw" not in repr(get_settings())  # a secret: not in a repr, a log line or a traceback
+
+
+def test_without_a_prefect_database_url_the_server_stays_on_sqlite_and_still_vacuums() -> None:
+    from services.stack import server_database_env
+
+    env = server_database_env(Settings(prefect_retention_days=7))
+    assert "PREFECT_SERVER_DATABASE_CONNECTION_URL" not in env
+    assert env["PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD"] == "P7D"
+    assert env["PREFECT_SERVER_EVENTS_RETENTION_PERIOD"] == "P7D"
+    shorter = server_database_env(Settings(prefect_retention_days=3))
+    assert shorter["PREFECT_SERVER_EVENTS_RETENTION_PERIOD"] == "P3D"
+    longer = server_database_env(Settings(prefect_retention_days=90))
+    assert longer["PREFECT_SERVER_EVENTS_RETENTION_PERIOD"] == "P7D"  # events: never more than Prefect's 7
+
+
+def test_prefect_reads_the_server_environment_as_meant(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prefect's own settings classes parse what `rongju up` gives its server (a value they refuse
+    stops the server at start)."""
+    from datetime import timedelta
+
+    from prefect.settings import Settings as PrefectSettings
+
+    from services.stack import server_database_env
+
+    for name, value in server_database_env(Settings(prefect_retention_days=7)).items():
+        monkeypatch.setenv(name, value)
+    server = PrefectSettings().server
+    assert server.services.db_vacuum.enabled == {"events", "flow_runs"}
+    assert server.services.db_vacuum.retention_period == timedelta(days=7)
+    assert server.events.retention_period == timedelta(days=7)
+    assert server.database.timeout == 60
+
+
+@pytest.mark.parametrize("given", ["sqlite:///var/prefect.db", "mysql://u@h/db", "not a url"])
+def test_a_prefect_database_that_is_not_postgresql_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    monkeypatch.setenv("RONGJU_PREFECT_DATABASE_URL", given)
+    with pytest.raises(ValueError, match="postgresql"):
+        Settings()
+
+
+def test_the_prefect_database_url_stays_out_of_the_worker_and_flow_run_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from services.stack import child_env
+
+    monkeypatch.setenv("RONGJU_PREFECT_DATABASE_URL", "postgresql://prefect:pw@db.internal/prefect")
+    monkeypatch.setenv(
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL", "postgresql+asyncpg://prefect:pw@db.internal/p"
+    )
+    get_settings.cache_clear()
+    env = child_env("http://127.0.0.1:4200/api", own_server=False)
+    assert not [value for value in env.values() if "pw@" in value]
