@@ -52,7 +52,7 @@ check: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -n 2 -q tests/unit
+	$(VENV)/bin/pytest -n 2 -q -m "not slow" tests/unit
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -42,6 +42,9 @@ from samplecity.render import (
     render_property_certificate,
 )
 
+# The sample-city generator renders many documents: in `make test`, not in the quick `make check`.
+pytestmark = pytest.mark.slow
+
 ID = "51130219900305123X"
 
 

@@ -30,6 +30,9 @@ from samplecity.render import (
     render_lease_contract,
 )
 
+# The sample-city generator renders many documents: in `make test`, not in the quick `make check`.
+pytestmark = pytest.mark.slow
+
 ID = "51130219900305123X"
 
 

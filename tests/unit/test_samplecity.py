@@ -24,6 +24,9 @@ from samplecity.city import TABLE_COLUMNS, build_city, generate_city, tree_diges
 from samplecity.people import add_months, add_years
 from samplecity.scenarios import DOCUMENT_KINDS, CaseBuild
 
+# The sample-city generator renders many documents: in `make test`, not in the quick `make check`.
+pytestmark = pytest.mark.slow
+
 TODAY = date(2026, 11, 27)
 SEED = 20261127
 
