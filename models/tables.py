@@ -118,6 +118,25 @@ class Document(SQLModel, table=True):
     uploaded_at: datetime = Field(default_factory=utcnow)
 
 
+class DocumentReadout(SQLModel, table=True):
+    """What reading one document gave, stored once by the read step: its facts with their
+    confidences, the fields outside the facts the card face needs (the ID card's 民族, why its
+    address is incomplete), and the reasons it could not be used. Card numbering builds the card
+    face from it: a document is OCR'd once per read step, never again for the card."""
+
+    __tablename__ = "document_readout"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", unique=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    kind: str = Field(max_length=32)
+    section: str | None = Field(default=None, max_length=32)  # the DocumentFacts section of `facts`
+    facts: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    card_fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # reason codes
+    read_at: datetime = Field(default_factory=utcnow)
+
+
 class CheckResult(SQLModel, table=True):
     """The outcome of one automated check, with the evidence a reviewer sees."""
 

@@ -25,7 +25,6 @@ from models.status import CaseStatus
 from models.tables import CardIssue
 from services.effects import DONE
 from storage.db import IntegrityError, UnitOfWork
-from storage.documents import get_document_store
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,6 @@ def allocate_card(case_id: str, uow: UnitOfWork, *, on: date | None = None) -> C
         if not case.bureau:
             raise ProductionError(f"case {case_id} has no issuing bureau (not routed)")
         version, bureau = case.card_version, case.bureau
-    # OCR outside the transaction: it takes a second and holds no lock.
     ethnicity, hukou_address = _id_card_details(case_id, uow)
     photo_hash = _current_document_hash(case_id, DocumentKind.PHOTO, uow)
     production = load_production()
@@ -159,25 +157,28 @@ def _id_card_details(case_id: str, uow: UnitOfWork) -> tuple[str, str]:
     民族 from the official list, 住址 read whole (no line of its region lost) whose province /
     prefecture / county are a real division and the case's ID number's region
     (documents.address_verify.card_details). Otherwise the card centre sees them in missing_fields.
+    The reading is the one the read step stored (DocumentReadout): the card is never numbered
+    after a second OCR of the ID card.
     """
     from documents.address_verify import card_details
-    from documents.extract.id_front import read_id_front
-    from documents.ocr.config import load_ocr_settings
-    from documents.safe_image import decode_image
+    from documents.extract.id_front import IdFrontReading
+    from models.checks.facts import Fact, IdFrontFacts
 
-    content = _current_document_hash(case_id, DocumentKind.ID_FRONT, uow)
-    if content is None:
-        return "", ""
-    decoded = decode_image(get_document_store().get(content))
-    if not hasattr(decoded, "bgr"):
-        return "", ""
-    try:
-        reading = read_id_front(decoded.bgr, engine=load_ocr_settings().engine("id_front"))
-    except Exception:  # an OCR failure leaves the fields for the card centre, it does not stop the card
-        log.exception("reading the ID card for the card face failed (case %s)", case_id)
-        return "", ""
     with uow:
+        fronts = uow.documents.current(case_id, DocumentKind.ID_FRONT)
+        readout = uow.documents.readout_of(fronts[-1].id) if fronts and fronts[-1].id is not None else None
         id_number = uow.cases.get(case_id).applicant_id_number
+    if readout is None or readout.section != "id_front" or readout.facts is None:
+        log.info(
+            "card face of case %s leaves 民族 and 户口地址 to the centre: the ID card was not read", case_id
+        )
+        return "", ""
+    ethnicity = readout.card_fields.get("ethnicity")
+    reading = IdFrontReading(
+        facts=IdFrontFacts.model_validate(readout.facts),
+        ethnicity=Fact[str].model_validate(ethnicity) if ethnicity else None,
+        address_check=readout.card_fields.get("address_check"),
+    )
     details = card_details(reading, id_number, load_requirements().ocr_min_confidence)
     if not (details.ethnicity and details.hukou_address):
         log.info("card face of case %s leaves fields to the centre: %s", case_id, "; ".join(details.notes))

@@ -24,7 +24,8 @@ from models.checks.facts import DocumentFacts
 from models.checks.result import CheckOutcome, failed, passed
 from models.package import DocumentKind
 from models.reasons import ReasonCode
-from storage.db import UnitOfWork
+from models.tables import Document
+from storage.db import IntegrityError, UnitOfWork
 from storage.documents import get_document_store
 
 if TYPE_CHECKING:
@@ -45,6 +46,9 @@ class DocumentReading:
     section: str | None = None  # the DocumentFacts section the facts belong to
     facts: Any = None  # an IdFrontFacts, LeaseFacts, ... or None
     extra: dict[str, Any] = field(default_factory=dict)  # fields outside DocumentFacts (masked)
+    # Fields outside DocumentFacts the card face needs, as read (not masked): stored in the case DB
+    # with the facts (DocumentReadout), never shown or logged.
+    card_fields: dict[str, Any] = field(default_factory=dict)
 
     @property
     def usable(self) -> bool:
@@ -186,6 +190,10 @@ def _read_id_front(reading: DocumentReading, bgr: Any, _pdf: Any, declared: Decl
     expected_name = declared.name if declared is not None else None
     result = read_id_front(bgr, engine=load_ocr_settings().engine("id_front"), expected_name=expected_name)
     reading.section, reading.facts = "id_front", result.facts
+    reading.card_fields = {
+        "ethnicity": result.ethnicity.model_dump(mode="json") if result.ethnicity is not None else None,
+        "address_check": result.address_check,
+    }
     reading.problems.extend(result.problems)
     if result.geometry is not None:
         reading.metrics["geometry"] = _geometry(result.geometry)
@@ -297,9 +305,30 @@ def read_case_documents(case_id: str, uow: UnitOfWork) -> DocumentsRead:
         read_document(row.kind, store.get(row.content_hash), row.sniffed_type, declared=declared)
         for row in rows
     ]
+    _store_readouts(rows, readings, uow)
     sections: dict[str, Any] = {}
     for reading in readings:
         if reading.section and reading.facts is not None and reading.section not in sections:
             sections[reading.section] = reading.facts
     facts = DocumentFacts(**sections) if sections else None
     return DocumentsRead(files=len(rows), readings=readings, facts=facts)
+
+
+def _store_readouts(rows: list[Document], readings: list[DocumentReading], uow: UnitOfWork) -> None:
+    """Keep what each document gave in the case DB, so the card face is built from this reading
+    instead of a second OCR of the ID card."""
+    try:
+        with uow:
+            for row, reading in zip(rows, readings, strict=True):
+                uow.documents.record_readout(
+                    row,
+                    section=reading.section,
+                    facts=reading.facts.model_dump(mode="json") if reading.facts is not None else None,
+                    card_fields=reading.card_fields,
+                    problems=[problem.reason.value for problem in reading.problems],
+                )
+            uow.commit()
+    except IntegrityError:
+        # Another run of the case stored its reading of the same files at the same moment: the
+        # same files, the same readers — theirs stands.
+        log.info("document readouts of this case were stored by a concurrent run")

@@ -93,3 +93,48 @@ def test_a_missing_ocr_engine_fails_the_step_and_asks_the_applicant_nothing(
             read_case_documents(case_id, UnitOfWork())
     finally:
         get_engine.cache_clear()
+
+
+def test_the_card_face_is_built_from_the_stored_reading_never_a_second_ocr(
+    city: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from documents.extract import id_front
+    from documents.ocr import engines
+    from models.package import DocumentKind
+    from models.status import CaseStatus
+    from services.card_issue import allocate_card
+
+    folder, _application = _package(city, "photo_not_compliant")  # the ID card itself is fine
+    case_id = submit_folder(folder, UnitOfWork()).case_id
+    documents = read_case_documents(case_id, UnitOfWork())
+    assert documents.facts is not None and documents.facts.id_front is not None
+    with UnitOfWork() as uow:
+        current = uow.documents.current(case_id)
+        readouts = {d.kind: uow.documents.readout_of(d.id or 0) for d in current}
+        assert all(readouts.values())  # every document's reading is kept, once
+        front = readouts[DocumentKind.ID_FRONT.value]
+        assert front is not None and front.facts == documents.facts.id_front.model_dump(mode="json")
+        photo = readouts[DocumentKind.PHOTO.value]
+        assert photo is not None and set(photo.problems) == {"PHOTO_NOT_COMPLIANT"}  # one per broken rule
+        # As if a reviewer had approved it: the case goes to production in the Wuhou bureau.
+        case = uow.cases.get(case_id)
+        case.status, case.bureau = CaseStatus.IN_PRODUCTION.value, "成都市公安局武侯区分局"
+        uow.add(case)
+        uow.commit()
+
+    def no_second_ocr(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the card was numbered after a second OCR of the ID card")
+
+    monkeypatch.setattr(id_front, "read_id_front", no_second_ocr)
+    for engine in (engines.RapidOcrEngine, engines.TesseractEngine):
+        monkeypatch.setattr(engine, "read_lines", no_second_ocr)
+        monkeypatch.setattr(engine, "read_crops", no_second_ocr)
+    card = allocate_card(case_id, UnitOfWork(), on=date(2026, 11, 27))
+    with UnitOfWork() as uow:
+        issue = uow.cards.current(uow.cases.get(case_id))
+    assert issue is not None
+    face = issue.face
+    # This rendered card reads cleanly: both fields reach the face from the stored reading.
+    assert face["ethnicity"] == front.card_fields["ethnicity"]["value"]
+    assert front.facts is not None and face["hukou_address"] == front.facts["address"]["value"]
+    assert card.missing_fields == ()
