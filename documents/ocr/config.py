@@ -26,6 +26,8 @@ class OcrSettings(BaseModel):
     deskew_min_degrees: float = 1.5
     osd_min_confidence: float = 1.0
     tesseract_timeout_s: float = 30.0
+    # onnxruntime threads of one RapidOCR engine (one per process); 0 = onnxruntime's default.
+    rapidocr_threads: int = Field(default=1, ge=0, le=64)
 
     def engine_for(self, kind: str, field: str | None = None) -> str:
         """The engine name configured for a document kind (and optionally one of its fields)."""

@@ -422,7 +422,13 @@ class RapidOcrEngine:
                     from rapidocr_onnxruntime import RapidOCR
                 except ImportError as exc:  # pragma: no cover - depends on the machine
                     raise EngineUnavailable(_RAPIDOCR_MISSING) from exc
-                self._engine = RapidOCR()
+                from documents.ocr.config import load_ocr_settings
+
+                threads = load_ocr_settings().rapidocr_threads
+                # onnxruntime's threads per session (0: its default, every core); rapidocr applies
+                # them to the detection, classification and recognition sessions alike.
+                options = {"intra_op_num_threads": threads, "inter_op_num_threads": 1} if threads else {}
+                self._engine = RapidOCR(**options)
             return self._engine
 
     def read_lines(self, img: np.ndarray, *, lang: str = "chi_sim", psm: int | None = None) -> list[OcrLine]:
