@@ -38,6 +38,11 @@ from storage.db import UnitOfWork
 
 pytestmark = pytest.mark.e2e
 
+# The reviewers' UI on the Prefect server as production runs it, on PostgreSQL (tests/e2e/conftest.py):
+# Prefect's embedded SQLite has failed a Submit with "database is locked" under the suite's load, and
+# the second press came after the one-time code had expired.
+PREFECT_ON_POSTGRES = True
+
 DECISION = "审核决定 Decision"
 COMMENT = "备注 Comment"
 REVIEWER_ID = "审核人编号 Reviewer id"
