@@ -160,6 +160,8 @@ def _id_card_details(case_id: str, uow: UnitOfWork) -> tuple[str, str]:
     The reading is the one the read step stored (DocumentReadout): the card is never numbered
     after a second OCR of the ID card.
     """
+    from pydantic import ValidationError
+
     from documents.address_verify import card_details
     from documents.extract.id_front import IdFrontReading
     from models.checks.facts import Fact, IdFrontFacts
@@ -174,11 +176,19 @@ def _id_card_details(case_id: str, uow: UnitOfWork) -> tuple[str, str]:
         )
         return "", ""
     ethnicity = readout.card_fields.get("ethnicity")
-    reading = IdFrontReading(
-        facts=IdFrontFacts.model_validate(readout.facts),
-        ethnicity=Fact[str].model_validate(ethnicity) if ethnicity else None,
-        address_check=readout.card_fields.get("address_check"),
-    )
+    try:
+        reading = IdFrontReading(
+            facts=IdFrontFacts.model_validate(readout.facts),
+            ethnicity=Fact[str].model_validate(ethnicity) if ethnicity else None,
+            address_check=readout.card_fields.get("address_check"),
+        )
+    except ValidationError:
+        # A stored reading this version cannot use (an older reader's shape, a damaged row) is an
+        # unread card: the centre sees both fields missing, nothing is guessed and nothing stops.
+        log.warning(
+            "card face of case %s leaves 民族 and 户口地址 to the centre: stored reading unusable", case_id
+        )
+        return "", ""
     details = card_details(reading, id_number, load_requirements().ocr_min_confidence)
     if not (details.ethnicity and details.hukou_address):
         log.info("card face of case %s leaves fields to the centre: %s", case_id, "; ".join(details.notes))

@@ -404,3 +404,20 @@ def test_a_run_and_reconcile_racing_on_one_card_write_it_once(
     assert [p.stem for p in get_print_spool().cards()] == [card.card_no]
     manifest = get_print_spool().manifest_path(DAY).read_text(encoding="utf-8-sig").splitlines()
     assert [line.split(",")[0] for line in manifest[1:]] == [card.card_no]
+
+
+def test_a_stored_reading_that_cannot_be_used_leaves_the_fields_to_the_card_centre(
+    engine: object, tmp_path: Path
+) -> None:
+    from models.package import DocumentKind
+
+    case_id = approved_case(tmp_path)
+    with UnitOfWork() as uow:
+        front = uow.documents.current(case_id, DocumentKind.ID_FRONT)[-1]
+        # A reading in a shape this version does not know (an older reader's, a damaged row).
+        uow.documents.record_readout(
+            front, section="id_front", facts={"name": "王小明"}, card_fields={"ethnicity": "汉"}, problems=[]
+        )
+        uow.commit()
+    card = card_issue.allocate_card(case_id, UnitOfWork(), on=DAY)
+    assert card.missing_fields == ("ethnicity", "hukou_address")  # never guessed, never a crash
