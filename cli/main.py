@@ -441,8 +441,12 @@ def review(
 def up(
     detach: Annotated[bool, typer.Option("--detach", help="Start in the background and return")] = False,
     port: Annotated[int, typer.Option(help="Port of the local Prefect server")] = 4200,
+    host: Annotated[
+        str, typer.Option(help="Address the Prefect server listens on (other hosts' workers reach it there)")
+    ] = "127.0.0.1",
 ) -> None:
-    """启动 Start the local Prefect server, work pool, process-case deployment and a worker."""
+    """启动 Start the local Prefect server, work pool, process-case deployment, the document readers
+    and a worker."""
     import signal
     import time
 
@@ -465,7 +469,7 @@ def up(
             "is refused until `rongju reviewers enrol ID`"
         )
     try:
-        state = start_stack(port=port, progress=lambda line: console.print(line))
+        state = start_stack(port=port, host=host, progress=lambda line: console.print(line))
     except PrefectAuthError as exc:
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(code=1) from None
@@ -488,6 +492,43 @@ def up(
         current = read_state()
         report = stop_stack() if current is not None else stop_processes(state)
         _say_left_alone(report)
+
+
+@app.command()
+def worker(
+    name: Annotated[
+        str | None, typer.Option(help="Worker name shown in the Prefect UI (default host-pid)")
+    ] = None,
+) -> None:
+    """启动本机的文档读取进程和工作进程 Start this host's document readers and worker against the
+    Prefect API in PREFECT_API_URL (every host runs the same command; Ctrl-C stops them)."""
+    import signal
+    import time
+
+    from documents.ocr.config import load_ocr_settings
+    from documents.ocr.engines import EngineUnavailable
+    from services.stack import start_worker_host, stop_processes
+
+    try:
+        load_ocr_settings().check_engines()
+    except EngineUnavailable as exc:
+        refuse(exc, style="red")
+    try:
+        state = start_worker_host(name=name, progress=lambda line: console.print(line))
+    except RuntimeError as exc:
+        refuse(exc, style="red")
+
+    def _stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    console.print(f"运行中 running against {state.api_url}; Ctrl-C stops this host's workers")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("正在停止 stopping…")
+        _say_left_alone(stop_processes(state))
 
 
 @app.command()

@@ -81,9 +81,16 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8765, gt=0, lt=65536)
     link_secret: SecretStr | None = None
 
-    # --- Local stack (`rongju up`): flow runs one worker runs at once (each is a process, OCR
-    # included); unset, twice the cores, at least 2.
+    # --- Local stack (`rongju up`, `rongju worker`): flow runs one worker runs at once (each is a
+    # process, light: the reading happens in the document readers); unset, twice the cores, at
+    # least 2.
     worker_limit: int | None = Field(default=None, gt=0)
+    # Document readers per host: long-lived processes that keep the OCR models loaded and read and
+    # check cases (tasks/reader.py); one per core is the measured best (README, Document readers).
+    readers: int | None = Field(default=None, gt=0)
+    # How long one case's reading may run before the waiting flow presumes its reader dead, marks
+    # the reading crashed and fails (Prefect does not hand it to another reader); replayable.
+    reader_timeout_seconds: int = Field(default=600, gt=0)
     # The Prefect server's own database, when `rongju up` starts the server: unset, SQLite under
     # data_dir/prefect-home (the embedded default); a PostgreSQL URL for production
     # (`postgresql://user:password@host/prefect`; the server talks to it through asyncpg).
@@ -129,6 +136,8 @@ class Settings(BaseSettings):
             self.sms_outbox = self.data_dir / "sms-outbox"
         if self.worker_limit is None:
             self.worker_limit = max(2, (os.cpu_count() or 1) * 2)
+        if self.readers is None:
+            self.readers = os.cpu_count() or 1
         return self
 
     @property

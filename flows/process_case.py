@@ -1,9 +1,10 @@
 """The case flow: one flow run per case, parameter = the case id, nothing else.
 
-It reads like the process (DESIGN.md §3): read the documents → check the case → record the outcome
-and the station → review by a person where needed → wait for corrections → number and print the
-card → wait for the card centre → mail it or hold it for pickup → wait until it has reached the
-applicant → close the case; the applicant's notices go out after every step.
+It reads like the process (DESIGN.md §3): read the documents, check the case and record the outcome
+and the station (in a warm document reader, tasks/reader.py) → review by a person where needed →
+wait for corrections → number and print the card → wait for the card centre → mail it or hold it
+for pickup → wait until it has reached the applicant → close the case; the applicant's notices go
+out after every step.
 
 The case DB is the source of truth: after a suspend Prefect runs this function again from the top in
 a new process, so every step first reads where the case stands and skips what has already happened.
@@ -16,8 +17,7 @@ from prefect import flow, suspend_flow_run
 
 from models.review_form import ReviewDecision
 from models.status import CaseStatus
-from tasks.case_state import CaseState, load_case, remember_flow_run
-from tasks.checks import check_case, read_documents, record_outcome, tag_flow_run
+from tasks.case_state import CaseState, load_case, remember_flow_run, tag_flow_run
 from tasks.production import (
     NextStep,
     complete_case,
@@ -28,6 +28,7 @@ from tasks.production import (
     print_mail_label,
     send_notices,
 )
+from tasks.reader import read_and_check
 from tasks.review import record_review_decision, summarise_for_review
 
 # Cards being made or delivered; everything else past review is an end state for this flow.
@@ -42,9 +43,8 @@ def process_case(case_id: str) -> str:
     while True:
         send_notices(case_id)
         if state.needs_assessment:
-            documents = read_documents(case_id)
-            assessment = check_case(case_id, documents)
-            state = record_outcome(case_id, assessment)
+            # In a document reader, which keeps the OCR models loaded: this process loads none.
+            state = read_and_check(case_id)
             tag_flow_run(state)
         elif state.awaits_review:
             state = review_by_station(state)

@@ -1,6 +1,6 @@
 """Reading a case's uploaded documents: decode under limits, check quality, extract the fields.
 
-One entry point, `read_case_documents`, used by the flow's read_documents task and by
+One entry point, `read_case_documents`, used by the document reader (tasks/reader.py) and by
 `rongju extract` (per file, via `read_document`). Every file is distrusted: a file that cannot be
 used yields a DocumentProblem with a reason code, turned into a failing check here, never an
 exception out of the step.

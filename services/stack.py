@@ -213,6 +213,10 @@ def child_env(api_url: str, *, own_server: bool = True) -> dict[str, str]:
             "RONGJU_DATA_DIR": str(settings.data_dir.resolve()),
             "PYTHONUNBUFFERED": "1",
             "PREFECT_CLIENT_CSRF_SUPPORT_ENABLED": "true",
+            # A flow run hands the reading to a reader through Prefect's result storage (the task's
+            # parameters: the case id); the reader may be on another host, so it lives beside the
+            # documents, on the store every host reaches.
+            "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(task_parameters_dir(settings)),
         }
     )
     if own_server:
@@ -228,6 +232,12 @@ def child_env(api_url: str, *, own_server: bool = True) -> dict[str, str]:
         env.setdefault("PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS", _origin(api_url))
     env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "5")
     return env
+
+
+def task_parameters_dir(settings: Settings) -> Path:
+    """Where Prefect keeps the parameters of background task runs (case ids, nothing else)."""
+    assert settings.document_dir is not None  # derived in Settings
+    return settings.document_dir.resolve() / "task-parameters"
 
 
 # Prefect's default retention of events (server.events.retention_period).
@@ -266,9 +276,9 @@ def _healthy(api_url: str) -> bool:
         return False
 
 
-def _port_taken(port: int) -> bool:
+def _port_taken(host: str, port: int) -> bool:
     with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        return sock.connect_ex((host, port)) == 0
 
 
 def _wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -307,8 +317,39 @@ def _run(argv: list[str], env: dict[str, str], what: str) -> None:
         raise RuntimeError(f"{what} failed ({done.returncode}): {tail}")
 
 
+def start_reader(name: str, env: dict[str, str], state: StackState) -> subprocess.Popen[bytes]:
+    """One document reader process (tasks/serve_reader.py), recorded in `state` as `name`."""
+    return _spawn(name, [sys.executable, "-m", "tasks.serve_reader"], env, state)
+
+
+def start_host_workers(
+    env: dict[str, str],
+    state: StackState,
+    *,
+    name: str | None = None,
+    progress: Callable[[str], None] = print,
+) -> None:
+    """What every host runs (`rongju up` on the first, `rongju worker` on the others): the document
+    readers, which keep the OCR models loaded, and one process worker, whose flow runs are light
+    processes that hand the reading to the readers and wait for people and confirmations."""
+    settings = get_settings()
+    assert settings.readers is not None and settings.worker_limit is not None  # derived in Settings
+    progress(f"启动 {settings.readers} 个文档读取进程 starting {settings.readers} document reader(s)…")
+    for number in range(1, settings.readers + 1):
+        start_reader(f"reader-{number}", env, state)
+    progress("启动工作进程 starting a worker…")
+    name = name or f"{socket.gethostname()}-{os.getpid()}"
+    worker = [str(BIN / "prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process",
+              "--name", name, "--limit", str(settings.worker_limit)]  # fmt: skip
+    _spawn("worker", worker, env, state)
+
+
 def start_stack(
-    *, port: int = 4200, with_api: bool = True, progress: Callable[[str], None] = print
+    *,
+    port: int = 4200,
+    host: str = "127.0.0.1",
+    with_api: bool = True,
+    progress: Callable[[str], None] = print,
 ) -> StackState:
     """Start (or reuse) the server, create the work pool, deploy, start a worker (and the API)."""
     existing = read_state()
@@ -322,7 +363,7 @@ def start_stack(
             progress(f"Prefect 界面登录凭据见 the Prefect UI login (user:password) is in {auth_file()}")
         return existing
     external = os.environ.get("PREFECT_API_URL")
-    api_url = external or f"http://127.0.0.1:{port}/api"
+    api_url = external or f"http://{host}:{port}/api"
     state = StackState(api_url=api_url, ui_url=api_url.removesuffix("/api"), boot_id=_boot_id())
     env = child_env(api_url, own_server=not external)
     if not external:
@@ -330,13 +371,13 @@ def start_stack(
         progress(f"Prefect 界面登录凭据见 the Prefect UI login (user:password) is in {auth_file()}")
     try:
         if not external:
-            if _healthy(api_url) or _port_taken(port):
+            if _healthy(api_url) or _port_taken(host, port):
                 raise RuntimeError(
                     f"端口 {port} 已被占用 port {port} is already in use (a server this data folder did not "
                     "start?): stop it, or use --port or PREFECT_API_URL"
                 )
             progress("启动 Prefect 服务 starting the Prefect server…")
-            server = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+            server = [str(BIN / "prefect"), "server", "start", "--host", host, "--port", str(port)]
             # Only the server gets its database's URL (and password): workers and flow runs talk
             # to the API.
             process = _spawn("server", server, env | server_database_env(get_settings()), state)
@@ -352,12 +393,7 @@ def start_stack(
         create = [str(BIN / "prefect"), "work-pool", "create", WORK_POOL, "--type", "process", "--overwrite"]
         _run(create, env, "work-pool create")
         _run([str(BIN / "prefect"), "--no-prompt", "deploy", "--all"], env, "prefect deploy")
-        progress("启动工作进程 starting a worker…")
-        # Each flow run is a process (OCR included): bound how many run at once on this machine.
-        limit = str(get_settings().worker_limit)
-        worker = [str(BIN / "prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process",
-                  "--limit", limit]  # fmt: skip
-        _spawn("worker", worker, env, state)
+        start_host_workers(env, state, progress=progress)
         if with_api and (ROOT / "api" / "app.py").exists():
             api_port = str(get_settings().api_port)
             uvicorn = [str(BIN / "uvicorn"), "api.app:create_app", "--factory", "--host", "127.0.0.1",
@@ -367,6 +403,27 @@ def start_stack(
         stop_processes(state)
         raise
     _write_state(state)
+    return state
+
+
+def start_worker_host(*, name: str | None = None, progress: Callable[[str], None] = print) -> StackState:
+    """`rongju worker`: this host's document readers and worker, against the Prefect API named by
+    PREFECT_API_URL (with PREFECT_API_AUTH_STRING) and the case DB and document store its
+    RONGJU_* settings name. The same command on every host; the caller stops them (stop_processes)."""
+    api_url = os.environ.get("PREFECT_API_URL")
+    if not api_url:
+        raise RuntimeError(
+            "请设置 PREFECT_API_URL（及 PREFECT_API_AUTH_STRING）为第一台主机的 Prefect API / set "
+            "PREFECT_API_URL (and PREFECT_API_AUTH_STRING) to the first host's Prefect API"
+        )
+    if not _healthy(api_url):
+        raise RuntimeError(f"Prefect API 无法访问 the Prefect API does not answer: {api_url}")
+    state = StackState(api_url=api_url, ui_url=api_url.removesuffix("/api"), boot_id=_boot_id())
+    try:
+        start_host_workers(child_env(api_url, own_server=False), state, name=name, progress=progress)
+    except BaseException:
+        stop_processes(state)
+        raise
     return state
 
 

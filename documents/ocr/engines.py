@@ -57,6 +57,10 @@ class OcrEngine(Protocol):
     # whose page segmentation splits and drops the short values of a card.
     reads_layout: bool
 
+    def load(self) -> None:
+        """Load the models now rather than at the first image (a document reader warms up)."""
+        ...
+
     def read_lines(self, img: np.ndarray, *, lang: str = "chi_sim", psm: int | None = None) -> list[OcrLine]:
         """All text lines found in the image, top to bottom, boxes in image coordinates."""
         ...
@@ -313,6 +317,9 @@ class TesseractEngine:
         # (worker processes); one thread per process is faster overall. Inherited by the child.
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
+    def load(self) -> None:
+        """Nothing to load: tesseract is a new process per call."""
+
     def _words(
         self, img: np.ndarray, *, lang: str, psm: int | None, whitelist: str | None = None
     ) -> list[_Word]:
@@ -414,6 +421,9 @@ class RapidOcrEngine:
         except ImportError:
             return False
         return True
+
+    def load(self) -> None:
+        self._get()
 
     def _get(self) -> Any:
         with self._lock:

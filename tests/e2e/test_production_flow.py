@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -28,8 +29,9 @@ from services.dispatch import start_case_flow
 from services.intake import submit_folder
 from services.processing import attach_flow_run, read_case_state
 from services.review_client import submit_review
-from services.stack import prefect_connection
+from services.stack import child_env, prefect_connection, start_reader
 from storage.db import UnitOfWork
+from storage.sms import outbox_filename
 from storage.spool import get_mail_room, get_print_spool
 
 pytestmark = pytest.mark.e2e
@@ -200,9 +202,14 @@ def test_retry_in_the_prefect_ui_carries_a_killed_run_on(on_stack: Stack) -> Non
 
     result = submit_folder(on_stack.package("local_hukou"), UnitOfWork())
     case_id = result.case_id
-    run_id = start_with_fault(on_stack, case_id, "record_outcome:before_record")
+    # The flow-run process dies right after its reader recorded the outcome (the fault switch is set
+    # for that run's process only; the readers are the stack's own).
+    run_id = start_with_fault(on_stack, case_id, "read_and_check:after_reader")
     wait_until("the run to crash", lambda: run_state(on_stack, run_id) in ("CRASHED", "FAILED"))
-    assert read_case_state(case_id, UnitOfWork()).status is CaseStatus.SUBMITTED  # nothing half-recorded
+    assert read_case_state(case_id, UnitOfWork()).status is CaseStatus.REJECTED  # recorded once, whole
+    with UnitOfWork() as uow:
+        unsent = [n.key for n in uow.notifications.listed(case_id) if n.state != "sent"]
+    assert unsent, "the rejection notice is queued with the outcome and goes out after the Retry"
     # What the UI's Retry button sends (prefect/server/ui: retryFlowRun): the same run is scheduled
     # again and runs the flow from the top. The fault fires once, like a real crash. The worker
     # reports the dead process a little after the run's own crash report, and a report landing after
@@ -219,6 +226,12 @@ def test_retry_in_the_prefect_ui_carries_a_killed_run_on(on_stack: Stack) -> Non
             break
     assert run_state(on_stack, run_id) == "COMPLETED"
     assert read_case_state(case_id, UnitOfWork()).status is CaseStatus.REJECTED
+    with UnitOfWork() as uow:
+        notices = uow.notifications.listed(case_id)
+        assert all(n.state == "sent" for n in notices)
+    outbox = files(get_settings().sms_outbox)
+    # Each notice written to the SMS outbox once: one file per key, and nothing else of this case.
+    assert {outbox_filename(n.key) for n in notices} == {name for name in outbox if case_id in name}
 
 
 def test_replaying_every_finished_case_changes_nothing_outside(on_stack: Stack) -> None:
@@ -266,3 +279,53 @@ def test_the_prefect_server_keeps_its_runs_in_postgresql_and_only_it_holds_the_u
         row = prefect_db.execute("SELECT count(*) FROM flow_run WHERE flow_id IS NOT NULL").fetchone()
     assert row is not None and row[0] >= 1  # the runs of this module's cases are there
     assert not (on_stack.data_dir / "prefect-home" / "prefect.db").exists()
+
+
+def test_a_reader_that_dies_mid_reading_fails_the_run_and_replay_finishes_the_case(on_stack: Stack) -> None:
+    """Prefect hands a background task run to no other reader when the one running it dies: the
+    flow's bound on the reading notices, marks it crashed and fails the run; the replay reads again."""
+    from prefect import get_client
+
+    state = on_stack.state
+    readers = [name for name in state.pids if name.startswith("reader-")]
+    assert readers, "the stack runs document readers"
+    for name in readers:
+        os.killpg(state.pids.pop(name), signal.SIGKILL)
+    env = child_env(state.api_url)
+    # This reader dies (SIGKILL) inside the reading, just before the outcome would be recorded.
+    doomed = start_reader(
+        "reader-doomed", env | {"RONGJU_FAULT_KILL_AT": "record_outcome:before_record"}, state
+    )
+    try:
+        result = submit_folder(on_stack.package("clean_self_employed"), UnitOfWork())
+        case_id = result.case_id
+        with prefect_connection(state.api_url):
+            from prefect.deployments import run_deployment
+
+            run = run_deployment(
+                "process-case/process-case",
+                parameters={"case_id": case_id},
+                timeout=0,
+                job_variables={"env": {"RONGJU_READER_TIMEOUT_SECONDS": "15"}},
+                _sync=True,
+            )
+        run_id = str(run.id)
+        attach_flow_run(case_id, run_id, UnitOfWork())
+        wait_until("the reader to die", lambda: doomed.poll() is not None)
+        wait_until("the run to fail on the reading's bound", lambda: run_state(on_stack, run_id) == "FAILED")
+        assert read_case_state(case_id, UnitOfWork()).status is CaseStatus.SUBMITTED  # nothing half-recorded
+        with prefect_connection(state.api_url), get_client(sync_client=True) as c:
+            crashed = [t for t in c.read_task_runs() if t.name == f"read-and-check-{case_id}"]
+        assert [t.state.type.value for t in crashed if t.state] == ["CRASHED"]
+    finally:
+        # The stack's readers again, for the tests after this one.
+        state.pids.pop("reader-doomed", None)
+        for name in readers:
+            start_reader(name, env, state)
+
+    replayed = rongju("replay", "--failed", "--reason", "reader died")
+    assert replayed.returncode == 0, replayed.stderr
+    wait_until(
+        "the replayed case to be checked", lambda: not read_case_state(case_id, UnitOfWork()).needs_assessment
+    )
+    assert read_case_state(case_id, UnitOfWork()).status is not CaseStatus.SUBMITTED

@@ -1,0 +1,107 @@
+"""The document reader: reading a case's documents and checking the case, in a warm process.
+
+Reading is the heavy part of a case: the OCR models (~4 s to load, several hundred MB) and the
+shared-data index. A flow run is a new process for every case and every resume, so it must not load
+them. The flow hands the step to a document reader instead: a long-lived process (`rongju up` and
+`rongju worker` start them; tasks/serve_reader.py) that keeps the models loaded and serves this
+task through Prefect's background task workers (`task.delay()`; the README says why this and not
+the alternatives, with the measurements).
+
+What crosses Prefect is the case id, nothing else: the reader stores the reading, the checks and
+the outcome in the case DB (one transaction, claimed once, services.processing), and the flow reads
+where the case stands from there. The task's own result is not persisted.
+
+Prefect does not hand a background task run to another reader when the one running it dies (a
+crash, a killed host). The flow therefore bounds how long a reading may run
+(RONGJU_READER_TIMEOUT_SECONDS): past it the task run is marked crashed and the flow run fails with
+the reason, and `rongju replay --failed` starts the case again (the outcome is recorded once
+whatever happened before).
+"""
+
+from __future__ import annotations
+
+import time
+from uuid import UUID
+
+from prefect import get_run_logger, task
+from prefect.client.orchestration import get_client
+from prefect.futures import PrefectDistributedFuture
+from prefect.states import Crashed
+
+from config.settings import get_settings
+from services.faults import fault_point
+from tasks.case_state import CaseState, load_case
+from tasks.policy import STEP
+
+# How often the waiting flow looks at the task run when no completion event arrives.
+POLL_SECONDS = 5.0
+
+
+class ReaderLost(RuntimeError):
+    """The reading did not finish within the bound: its reader is presumed dead."""
+
+
+@task(name="read-and-check", task_run_name="read-and-check-{case_id}", **STEP)
+def read_and_check_documents(case_id: str) -> None:
+    """In a document reader: read every current document, check the case against the shared data
+    and the policy, and record the outcome, the station and the applicant's notice."""
+    # Imported here, not at the top: the flow imports this module for the task's key, and the flow
+    # process must not load OCR, OpenCV or the shared-data index (see the module docstring).
+    from services.assessment import assess_case
+    from services.documents import read_case_documents
+    from services.processing import record_assessment
+    from storage.db import UnitOfWork
+
+    documents = read_case_documents(case_id, UnitOfWork())
+    assessment = assess_case(
+        case_id, UnitOfWork(), facts=documents.facts, document_outcomes=documents.outcomes
+    )
+    record_assessment(case_id, assessment, UnitOfWork())
+    get_run_logger().info(
+        "documents read: %d files, %d problems; checks: %s, reasons %s, station %s",
+        documents.files,
+        len(documents.problems),
+        assessment.decision.outcome,
+        [r.value for r in assessment.decision.reasons],
+        assessment.routing.station_id,
+    )
+
+
+def read_and_check(case_id: str) -> CaseState:
+    """Have a document reader read and check the case; wait for it, then say where the case stands."""
+    future = read_and_check_documents.delay(case_id)
+    _wait_for_reader(future, case_id)
+    fault_point("read_and_check:after_reader")
+    return load_case(case_id)
+
+
+def _wait_for_reader(future: PrefectDistributedFuture[None], case_id: str) -> None:
+    """Wait while the reading is queued or running; fail the step if it ran past the bound."""
+    limit = get_settings().reader_timeout_seconds
+    logger = get_run_logger()
+    running_since: float | None = None
+    while True:
+        future.wait(timeout=POLL_SECONDS)
+        state = future.state
+        if state.is_final():
+            if not state.is_completed():
+                raise RuntimeError(
+                    f"文档读取失败 reading the documents of {case_id} failed in the reader: "
+                    f"{state.name}: {state.message or ''}"
+                )
+            return
+        if not state.is_running():
+            # Queued: every reader is busy (or none is running). The wait holds no OCR and little
+            # memory; the queue shows in the Prefect UI as scheduled task runs.
+            continue
+        running_since = running_since or time.monotonic()
+        if time.monotonic() - running_since > limit:
+            message = (
+                f"文档读取超过 {limit} 秒未完成，读取进程可能已退出；请用 rongju replay --failed 重办 "
+                f"the reader did not finish within {limit} s (presumed dead); replay with "
+                "`rongju replay --failed`"
+            )
+            with get_client(sync_client=True) as client:
+                client.set_task_run_state(UUID(str(future.task_run_id)), Crashed(message=message), force=True)
+            logger.error("reading of %s: %s", case_id, message)
+            raise ReaderLost(message)
