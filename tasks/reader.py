@@ -47,23 +47,17 @@ def read_and_check_documents(case_id: str) -> None:
     and the policy, and record the outcome, the station and the applicant's notice."""
     # Imported here, not at the top: the flow imports this module for the task's key, and the flow
     # process must not load OCR, OpenCV or the shared-data index (see the module docstring).
-    from services.assessment import assess_case
-    from services.documents import read_case_documents
-    from services.processing import record_assessment
+    from services.reading import read_and_check_case
     from storage.db import UnitOfWork
 
-    documents = read_case_documents(case_id, UnitOfWork())
-    assessment = assess_case(
-        case_id, UnitOfWork(), facts=documents.facts, document_outcomes=documents.outcomes
-    )
-    record_assessment(case_id, assessment, UnitOfWork())
+    done = read_and_check_case(case_id, UnitOfWork())
     get_run_logger().info(
         "documents read: %d files, %d problems; checks: %s, reasons %s, station %s",
-        documents.files,
-        len(documents.problems),
-        assessment.decision.outcome,
-        [r.value for r in assessment.decision.reasons],
-        assessment.routing.station_id,
+        done.files,
+        done.problems,
+        done.outcome,
+        done.reasons,
+        done.station_id,
     )
 
 

@@ -25,7 +25,7 @@ def warm_up() -> float:
     """Load what reading needs before the first case arrives; the seconds it took."""
     from documents.ocr.config import load_ocr_settings
     from documents.ocr.engines import get_engine
-    from services.assessment import assess_case  # noqa: F401  (the checks and the shared-data reader)
+    from services import reading  # noqa: F401  (the readers, the checks and the shared-data reader)
 
     started = time.monotonic()
     settings = load_ocr_settings()

@@ -297,7 +297,7 @@ def test_a_reader_that_dies_mid_reading_fails_the_run_and_replay_finishes_the_ca
         "reader-doomed", env | {"RONGJU_FAULT_KILL_AT": "record_outcome:before_record"}, state
     )
     try:
-        result = submit_folder(on_stack.package("clean_self_employed"), UnitOfWork())
+        result = submit_folder(on_stack.package("residence_under_6_months"), UnitOfWork())
         case_id = result.case_id
         with prefect_connection(state.api_url):
             from prefect.deployments import run_deployment
