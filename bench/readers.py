@@ -40,6 +40,47 @@ read_and_check_case(sys.argv[1], UnitOfWork())
 """
 
 
+# What a flow-run process imports before it runs a step (every resume pays it again): Prefect's
+# engine and the flow module; "before" adds what the flow module imported while it read documents
+# itself (the readers, the checks, OpenCV and numpy with them).
+IMPORTS = {
+    "flow run now (engine + flow module)": "import prefect.engine, process_case",
+    "flow run before the readers (+ reading and checks)": (
+        "import prefect.engine, process_case, services.documents, services.assessment"
+    ),
+}
+IMPORT_PROBE = """
+import resource, sys, time
+sys.path.insert(0, "flows")
+start = time.process_time()
+exec(sys.argv[1])
+print(time.process_time() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def import_costs(repeat: int = 3) -> list[tuple[str, float, float, float]]:
+    """(what, wall s, CPU s, peak RSS MB) of a fresh interpreter importing each set, best of `repeat`."""
+    rows = []
+    for name, statement in IMPORTS.items():
+        best: tuple[float, float, float] | None = None
+        for _ in range(repeat):
+            start = time.monotonic()
+            done = subprocess.run(
+                [sys.executable, "-c", IMPORT_PROBE, statement],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            wall = time.monotonic() - start
+            cpu, rss = (float(x) for x in done.stdout.split())
+            if best is None or cpu < best[1]:
+                best = (wall, cpu, rss)
+        assert best is not None
+        rows.append((name, *best))
+    return rows
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -170,6 +211,11 @@ def main() -> None:
         print(f"| {name} | {wall:.2f} | {cpu:.2f} | {wall / base_wall:.2f} | {cpu / base_cpu:.2f} |")
     hop_ms = (rows[2][1] - base_wall) * 1000
     print(f"\nPrefect hop (task run, parameters, completion event): {hop_ms:+.0f} ms per case of wall")
+    print("\nA flow-run process's imports (paid by every run and every resume), best of 3:\n")
+    print("| imports | wall s | CPU s | peak RSS MB |")
+    print("|---|---:|---:|---:|")
+    for name, wall, cpu, rss in import_costs():
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {rss:.0f} |")
 
 
 def _free_port() -> int:

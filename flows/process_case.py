@@ -35,7 +35,9 @@ from tasks.review import record_review_decision, summarise_for_review
 IN_DELIVERY = (CaseStatus.IN_PRODUCTION, CaseStatus.MAILED, CaseStatus.AWAITING_PICKUP)
 
 
-@flow(name="process-case", flow_run_name="case-{case_id}", log_prints=False)
+# persist_result=False: nothing of a run (its return value, a failure's exception) goes to Prefect's
+# result storage; the case DB holds what happened.
+@flow(name="process-case", flow_run_name="case-{case_id}", log_prints=False, persist_result=False)
 def process_case(case_id: str) -> str:
     """Process one residence-permit case from submission until it leaves the station."""
     remember_flow_run(case_id)

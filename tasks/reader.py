@@ -84,10 +84,12 @@ def _wait_for_reader(future: PrefectDistributedFuture[None], case_id: str) -> No
                     f"{state.name}: {state.message or ''}"
                 )
             return
-        if not state.is_running():
+        if state.is_scheduled():
             # Queued: every reader is busy (or none is running). The wait holds no OCR and little
             # memory; the queue shows in the Prefect UI as scheduled task runs.
             continue
+        # Taken by a reader (pending, then running): from here the bound applies, so a reader that
+        # dies between taking the reading and starting it is caught as well.
         running_since = running_since or time.monotonic()
         if time.monotonic() - running_since > limit:
             message = (
