@@ -10,13 +10,13 @@ behaves the same way (it is audited by Prefect's own state history).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from models.tables import Replay
 from services.dispatch import PrefectUnavailable, start_case_flow
-from services.stack import DEPLOYMENT, prefect_api_url, prefect_connection
+from services.stack import DEPLOYMENT, ZOMBIE_AFTER_SECONDS, prefect_api_url, prefect_connection
 from storage.db import UnitOfWork
 
 # Prefect state types of a run that is still alive: replaying it would race a live run.
@@ -113,6 +113,66 @@ def _run_state(flow_run_id: str | None) -> str | None:
     return state.type.value if state else None
 
 
+def crash_silent_runs(client: Any, deployment_filter: Any) -> list[str]:
+    """Mark Crashed every case-flow run that says Running (or Pending) but has sent no heartbeat for
+    ZOMBIE_AFTER_SECONDS: its process or its whole host died, and Prefect's open-source server
+    would show it Running for good. Returns the runs marked.
+
+    Not a Prefect automation on missing heartbeats (Prefect's documented recipe): a run that
+    suspends for a reviewer can send one last heartbeat after its Suspended event, and that recipe
+    would then crash a run waiting for a person. Here a run is judged by its state now: Running, and
+    silent for longer than three heartbeats after having beaten, or Pending that long."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
+
+    now = datetime.now(UTC)
+    silent_since = now - timedelta(seconds=ZOMBIE_AFTER_SECONDS)
+    running = client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING]))
+        ),
+        deployment_filter=deployment_filter,
+        limit=1000,
+    )
+    crashed: list[str] = []
+    for run in running:
+        if run.state is None or run.state.timestamp > silent_since:
+            continue  # in this state for less than the silence that counts
+        if run.state.is_pending():
+            # Taken by a worker whose process never started it (a flow-run process starts in
+            # seconds): the worker or its host died in between.
+            _crash(client, run.id, crashed)
+            continue
+        # The newest heartbeat of this run (newest first is the filter's order).
+        beats = client.read_events(
+            filter=EventFilter(
+                occurred=EventOccurredFilter(since=run.start_time or run.state.timestamp, until=now),
+                event=EventNameFilter(name=["prefect.flow-run.heartbeat"]),
+                resource=EventResourceFilter(id=[f"prefect.flow-run.{run.id}"]),
+            ),
+            limit=1,
+        )
+        if not beats.events or beats.events[0].occurred > silent_since:
+            # Beating, or never beat at all (a worker started without the heartbeat setting):
+            # nothing to judge it by, so it is left as it is.
+            continue
+        _crash(client, run.id, crashed)
+    return crashed
+
+
+def _crash(client: Any, run_id: UUID, crashed: list[str]) -> None:
+    from prefect.states import Crashed
+
+    message = (
+        f"流程运行 {ZOMBIE_AFTER_SECONDS} 秒无心跳（进程或主机已退出）/ no heartbeat for "
+        f"{ZOMBIE_AFTER_SECONDS} s: its process or host died"
+    )
+    result = client.set_flow_run_state(run_id, state=Crashed(message=message))
+    if result.status.value == "ACCEPT":
+        crashed.append(str(run_id))
+
+
 def failed_cases(uow: UnitOfWork, *, since: datetime | None = None) -> list[FailedCase]:
     """Cases whose newest flow run failed or crashed (since a time), with the failing step and error."""
     from prefect import get_client
@@ -143,6 +203,7 @@ def failed_cases(uow: UnitOfWork, *, since: datetime | None = None) -> list[Fail
     deployment_filter = DeploymentFilter(name=DeploymentFilterName(any_=[DEPLOYMENT.split("/", 1)[1]]))
     out: list[FailedCase] = []
     with prefect_connection(api_url), get_client(sync_client=True) as client:
+        crash_silent_runs(client, deployment_filter)
         offset = 0
         runs: list[Any] = []
         while True:

@@ -231,7 +231,7 @@ def child_env(api_url: str, *, own_server: bool = True) -> dict[str, str]:
         )
         env.setdefault("PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS", _origin(api_url))
     env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "5")
-    # Every flow run (they inherit the worker's environment) beats; see ensure_zombie_automation.
+    # Every flow run (they inherit the worker's environment) beats; see FLOW_HEARTBEAT_SECONDS.
     env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] = str(FLOW_HEARTBEAT_SECONDS)
     return env
 
@@ -242,58 +242,11 @@ def task_parameters_dir(settings: Settings) -> Path:
     return settings.document_dir.resolve() / "task-parameters"
 
 
-# Flow runs tell the server they are alive this often (Prefect's flow-run heartbeats); a run
-# silent for ZOMBIE_AFTER (its process, or its whole host, died) is marked Crashed by the automation
-# below, so `rongju failed` lists it and `rongju replay --failed` carries it on.
+# Flow runs tell the server they are alive this often (Prefect's flow-run heartbeats, inherited by
+# every flow run from the worker's environment); a running run silent for ZOMBIE_AFTER_SECONDS lost
+# its process or its host (services.replay.crash_silent_runs).
 FLOW_HEARTBEAT_SECONDS = 30
 ZOMBIE_AFTER_SECONDS = 3 * FLOW_HEARTBEAT_SECONDS + 15
-ZOMBIE_AUTOMATION = "rongju: crash flow runs that stopped beating"
-
-
-def ensure_zombie_automation(api_url: str) -> None:
-    """Prefect's documented zombie-run automation (docs: detect zombie flows), created once per
-    server and replaced when its definition changes. A suspended run (review, card centre) has no
-    process and sends no heartbeats: its Suspended/Paused event ends the watch, as a final state does."""
-    from datetime import timedelta
-
-    from prefect import get_client
-    from prefect.automations import Automation
-    from prefect.client.schemas.objects import StateType
-    from prefect.events.actions import ChangeFlowRunState
-    from prefect.events.schemas.automations import EventTrigger, Posture
-    from prefect.events.schemas.events import ResourceSpecification
-
-    ends = ("Completed", "Failed", "Cancelled", "Crashed", "Suspended", "Paused", "Cancelling")
-    wanted = Automation(
-        name=ZOMBIE_AUTOMATION,
-        description="蓉居：流程运行心跳停止即标记为崩溃 mark a flow run Crashed when its heartbeats stop",
-        trigger=EventTrigger(
-            after={"prefect.flow-run.heartbeat"},
-            expect={"prefect.flow-run.heartbeat", *(f"prefect.flow-run.{end}" for end in ends)},
-            match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
-            for_each={"prefect.resource.id"},
-            posture=Posture.Proactive,
-            threshold=1,
-            within=timedelta(seconds=ZOMBIE_AFTER_SECONDS),
-        ),
-        actions=[
-            ChangeFlowRunState(
-                state=StateType.CRASHED,
-                message=(
-                    f"流程运行 {ZOMBIE_AFTER_SECONDS} 秒无心跳（进程或主机已退出）/ no heartbeat for "
-                    f"{ZOMBIE_AFTER_SECONDS} s: its process or host died; `rongju replay --failed` goes on"
-                ),
-            )
-        ],
-    )
-    with prefect_connection(api_url), get_client(sync_client=True) as client:
-        existing = client.read_automations_by_name(ZOMBIE_AUTOMATION)
-        same = [a for a in existing if a.trigger == wanted.trigger and a.actions == wanted.actions]
-        if same and len(existing) == 1:
-            return
-        for automation in existing:
-            client.delete_automation(automation.id)
-        wanted.create()
 
 
 # Prefect's default retention of events (server.events.retention_period).
@@ -449,7 +402,6 @@ def start_stack(
         create = [str(BIN / "prefect"), "work-pool", "create", WORK_POOL, "--type", "process", "--overwrite"]
         _run(create, env, "work-pool create")
         _run([str(BIN / "prefect"), "--no-prompt", "deploy", "--all"], env, "prefect deploy")
-        ensure_zombie_automation(api_url)
         start_host_workers(env, state, progress=progress)
         if with_api and (ROOT / "api" / "app.py").exists():
             api_port = str(get_settings().api_port)
