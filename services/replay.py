@@ -128,13 +128,17 @@ def crash_silent_runs(client: Any, deployment_filter: Any) -> list[str]:
 
     now = datetime.now(UTC)
     silent_since = now - timedelta(seconds=ZOMBIE_AFTER_SECONDS)
-    running = client.read_flow_runs(
-        flow_run_filter=FlowRunFilter(
-            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING]))
-        ),
-        deployment_filter=deployment_filter,
-        limit=1000,
+    live = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING]))
     )
+    running: list[Any] = []
+    while True:  # the API pages by at most 200
+        page = client.read_flow_runs(
+            flow_run_filter=live, deployment_filter=deployment_filter, limit=200, offset=len(running)
+        )
+        running.extend(page)
+        if len(page) < 200:
+            break
     crashed: list[str] = []
     for run in running:
         if run.state is None or run.state.timestamp > silent_since:
