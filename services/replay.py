@@ -121,7 +121,7 @@ def crash_silent_runs(client: Any, deployment_filter: Any) -> list[str]:
     Not a Prefect automation on missing heartbeats (Prefect's documented recipe): a run that
     suspends for a reviewer can send one last heartbeat after its Suspended event, and that recipe
     would then crash a run waiting for a person. Here a run is judged by its state now: Running, and
-    silent for longer than three heartbeats after having beaten, or Pending that long."""
+    silent for longer than three heartbeats, or Pending that long."""
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
     from prefect.client.schemas.objects import StateType
     from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
@@ -148,18 +148,18 @@ def crash_silent_runs(client: Any, deployment_filter: Any) -> list[str]:
             # seconds): the worker or its host died in between.
             _crash(client, run.id, crashed)
             continue
-        # The newest heartbeat of this run (newest first is the filter's order).
+        # Running for longer than the silence: any heartbeat within it? (A run killed in its first
+        # seconds may never have delivered one; rongju's workers always set the heartbeat, so
+        # silence means death — a worker started by hand must set PREFECT_FLOWS_HEARTBEAT_FREQUENCY.)
         beats = client.read_events(
             filter=EventFilter(
-                occurred=EventOccurredFilter(since=run.start_time or run.state.timestamp, until=now),
+                occurred=EventOccurredFilter(since=silent_since, until=now),
                 event=EventNameFilter(name=["prefect.flow-run.heartbeat"]),
                 resource=EventResourceFilter(id=[f"prefect.flow-run.{run.id}"]),
             ),
             limit=1,
         )
-        if not beats.events or beats.events[0].occurred > silent_since:
-            # Beating, or never beat at all (a worker started without the heartbeat setting):
-            # nothing to judge it by, so it is left as it is.
+        if beats.events:
             continue
         _crash(client, run.id, crashed)
     return crashed
