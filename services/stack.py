@@ -1,8 +1,10 @@
-"""`rongju up` / `rongju down`: the local Prefect server, the work pool, the deployment and a worker.
+"""`rongju up` / `rongju worker` / `rongju down`: the Prefect server, the work pool, the deployment,
+and each host's document readers and worker.
 
 The embedded default runs everything on this machine: a Prefect server on SQLite under
 var/prefect-home (unless PREFECT_API_URL already points at one), the process work pool "rongju",
-the "process-case" deployment from prefect.yaml, and one process worker. Each process logs to
+the "process-case" deployment from prefect.yaml, the document readers (tasks/serve_reader.py) and
+one process worker; `rongju worker` starts the readers and a worker on another host. Each process logs to
 var/run/<name>.log; var/run/stack.json records what was started so `rongju down` (and `submit`)
 find it.
 
