@@ -17,11 +17,11 @@ What the tests show: cases are processed and read on both hosts, none is lost, n
 twice. A host that dies mid-run (every process of it SIGKILLed) leaves its flow runs "Running": the
 open-source server has no timeout for a run whose worker is gone (the foreman marks the worker
 OFFLINE after three missed heartbeats, never its runs); the runs' own heartbeats stop, and
-`rongju failed` marks a run silent for 105 s Crashed (services.replay.crash_silent_runs). A run of the first host whose reading a reader of
-the dead host held fails by itself once the reading is overdue (RONGJU_READER_TIMEOUT_SECONDS). Then
-`rongju failed` lists both kinds and `rongju replay --failed` finishes those cases on the first
-host, again without an effect twice. And `rongju worker` stops on SIGTERM leaving nothing running on
-its host.
+`rongju failed` marks a run silent for 105 s Crashed (services.replay.crash_silent_runs). A run of
+the first host whose reading a reader of the dead host held fails by itself once the reading is
+overdue (RONGJU_READER_TIMEOUT_SECONDS). Then `rongju failed` lists both kinds and `rongju replay
+--failed` finishes those cases on the first host, again without an effect twice. And `rongju worker`
+stops on SIGTERM leaving nothing running on its host.
 """
 
 from __future__ import annotations
