@@ -131,22 +131,15 @@ def crash_silent_runs(client: Any, deployment_filter: Any) -> list[str]:
     live = FlowRunFilter(
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING]))
     )
-    running: list[Any] = []
-    while True:  # the API pages by at most 200
-        page = client.read_flow_runs(
-            flow_run_filter=live, deployment_filter=deployment_filter, limit=200, offset=len(running)
-        )
-        running.extend(page)
-        if len(page) < 200:
-            break
     crashed: list[str] = []
-    for run in running:
+    for run in _all_flow_runs(client, live, deployment_filter):
         if run.state is None or run.state.timestamp > silent_since:
             continue  # in this state for less than the silence that counts
         if run.state.is_pending():
             # Taken by a worker whose process never started it (a flow-run process starts in
             # seconds): the worker or its host died in between.
-            _crash(client, run.id, crashed)
+            if _crash(client, run.id):
+                crashed.append(str(run.id))
             continue
         # Running for longer than the silence: any heartbeat within it? (A run killed in its first
         # seconds may never have delivered one; rongju's workers always set the heartbeat, so
@@ -159,13 +152,25 @@ def crash_silent_runs(client: Any, deployment_filter: Any) -> list[str]:
             ),
             limit=1,
         )
-        if beats.events:
-            continue
-        _crash(client, run.id, crashed)
+        if not beats.events and _crash(client, run.id):
+            crashed.append(str(run.id))
     return crashed
 
 
-def _crash(client: Any, run_id: UUID, crashed: list[str]) -> None:
+def _all_flow_runs(client: Any, flow_run_filter: Any, deployment_filter: Any) -> list[Any]:
+    """Every flow run the filters match (the API pages by at most 200)."""
+    runs: list[Any] = []
+    while True:
+        page = client.read_flow_runs(
+            flow_run_filter=flow_run_filter, deployment_filter=deployment_filter, limit=200, offset=len(runs)
+        )
+        runs.extend(page)
+        if len(page) < 200:
+            return runs
+
+
+def _crash(client: Any, run_id: UUID) -> bool:
+    """Mark the run Crashed for its silence; whether Prefect accepted it."""
     from prefect.states import Crashed
 
     message = (
@@ -173,8 +178,7 @@ def _crash(client: Any, run_id: UUID, crashed: list[str]) -> None:
         f"{ZOMBIE_AFTER_SECONDS} s: its process or host died"
     )
     result = client.set_flow_run_state(run_id, state=Crashed(message=message))
-    if result.status.value == "ACCEPT":
-        crashed.append(str(run_id))
+    return bool(result.status.value == "ACCEPT")
 
 
 def failed_cases(uow: UnitOfWork, *, since: datetime | None = None) -> list[FailedCase]:
@@ -208,16 +212,7 @@ def failed_cases(uow: UnitOfWork, *, since: datetime | None = None) -> list[Fail
     out: list[FailedCase] = []
     with prefect_connection(api_url), get_client(sync_client=True) as client:
         crash_silent_runs(client, deployment_filter)
-        offset = 0
-        runs: list[Any] = []
-        while True:
-            page = client.read_flow_runs(
-                flow_run_filter=run_filter, deployment_filter=deployment_filter, limit=200, offset=offset
-            )
-            runs.extend(page)
-            if len(page) < 200:
-                break
-            offset += 200
+        runs = _all_flow_runs(client, run_filter, deployment_filter)
         by_id = {str(run.id): run for run in runs}
         with uow:
             cases = uow.cases.of_flow_runs(by_id)

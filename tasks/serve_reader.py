@@ -1,7 +1,7 @@
 """One document reader process: `python -m tasks.serve_reader` (started by `rongju up` and
 `rongju worker`, one per RONGJU_READERS).
 
-It loads the OCR engines the configuration names and opens the shared-data index once, then serves
+It loads the OCR engines the configuration names and imports the checks once, then serves
 the read-and-check task (tasks/reader.py) through Prefect's task worker, one case at a time: the
 readers are the place where a host's cores go, so each reads with one onnxruntime thread
 (config/ocr.yaml) and a host runs one reader per core.
@@ -25,7 +25,7 @@ def warm_up() -> float:
     """Load what reading needs before the first case arrives; the seconds it took."""
     from documents.ocr.config import load_ocr_settings
     from documents.ocr.engines import get_engine
-    from services import reading  # noqa: F401  (the readers, the checks and the shared-data reader)
+    from services import reading  # noqa: F401  (the readers and the checks; the index opens per case)
 
     started = time.monotonic()
     settings = load_ocr_settings()
