@@ -46,7 +46,7 @@ def process_case(case_id: str) -> str:
         send_notices(case_id)
         if state.needs_assessment:
             # In a document reader, which keeps the OCR models loaded: this process loads none.
-            state = read_and_check(case_id)
+            state = read_and_check(state)
             tag_flow_run(state)
         elif state.awaits_review:
             state = review_by_station(state)

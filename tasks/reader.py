@@ -31,17 +31,25 @@ from prefect.states import Crashed
 from config.settings import get_settings
 from services.faults import fault_point
 from tasks.case_state import CaseState, load_case
-from tasks.policy import STEP
+from tasks.policy import BACKGROUND_STEP
 
 # How often the waiting flow looks at the task run when no completion event arrives.
 POLL_SECONDS = 5.0
+
+
+# Readings in a row that may finish without recording the checks before the step fails.
+READINGS_WITHOUT_RECORD = 3
 
 
 class ReaderLost(RuntimeError):
     """The reading did not finish within the bound: its reader is presumed dead."""
 
 
-@task(name="read-and-check", task_run_name="read-and-check-{case_id}", **STEP)
+class ReadingNotRecorded(RuntimeError):
+    """Readings finished, but none recorded the case's checks."""
+
+
+@task(name="read-and-check", task_run_name="read-and-check-{case_id}", **BACKGROUND_STEP)
 def read_and_check_documents(case_id: str) -> None:
     """In a document reader: read every current document, check the case against the shared data
     and the policy, and record the outcome, the station and the applicant's notice."""
@@ -61,12 +69,27 @@ def read_and_check_documents(case_id: str) -> None:
     )
 
 
-def read_and_check(case_id: str) -> CaseState:
-    """Have a document reader read and check the case; wait for it, then say where the case stands."""
-    future = read_and_check_documents.delay(case_id)
-    _wait_for_reader(future, case_id)
-    fault_point("read_and_check:after_reader")
-    return load_case(case_id)
+def read_and_check(state: CaseState) -> CaseState:
+    """Have a document reader read and check the case; wait for it, then say where the case stands.
+
+    A reading that records nothing (the case still waits for its checks and no new round was
+    recorded) is asked for again, a few times: the documents may have changed under it. Past that
+    the step fails with the reason rather than spin; `rongju replay --failed` starts the case again.
+    """
+    for _ in range(READINGS_WITHOUT_RECORD):
+        future = read_and_check_documents.delay(state.case_id)
+        _wait_for_reader(future, state.case_id)
+        fault_point("read_and_check:after_reader")
+        now = load_case(state.case_id)
+        if not now.needs_assessment or now.check_round > state.check_round:
+            return now
+    message = (
+        f"文档读取 {READINGS_WITHOUT_RECORD} 次均未记录核验结果；请用 rongju replay --failed 重办 "
+        f"{READINGS_WITHOUT_RECORD} readings of {state.case_id} recorded no checks; replay with "
+        "`rongju replay --failed`"
+    )
+    get_run_logger().error(message)
+    raise ReadingNotRecorded(message)
 
 
 def _wait_for_reader(future: PrefectDistributedFuture[None], case_id: str) -> None:

@@ -142,6 +142,49 @@ def test_correction_loop_survives_a_stray_resume_and_rechecks_the_new_file(on_st
     assert ReasonCode.FILE_UNREADABLE.value not in _reasons(case_id, 2)
 
 
+def test_a_correction_the_reviewer_asked_for_is_read_again_in_the_same_run(on_stack: Stack) -> None:
+    """The reviewer asks for a clearer photo, the applicant uploads again, the run that waited for
+    the correction goes on, and a document reader reads the case a second time. Prefect's task
+    worker once served that second reading from its cache (same case id, same flow run): nothing
+    was read and the run asked again and again (tasks/policy.py NeverCached)."""
+    case_id = _submit(on_stack, "social_insurance_gap")
+    state = read_case_state(case_id, UnitOfWork())
+    assert state.awaits_review and state.check_round == 1
+    wait_until("the run to suspend for the reviewer", lambda: _suspended(on_stack, state.flow_run_id))
+    submit_review(
+        case_id,
+        UnitOfWork(),
+        reviewer_id=f"r-{state.station_id}-2",
+        choice=ReviewChoice.REQUEST_CORRECTION,
+        reason_codes=[ReasonCode.IMAGE_TOO_BLURRY],
+        comment="请重新上传清晰的照片",
+    )
+    wait_until(
+        "the run to wait for the correction",
+        lambda: (
+            read_case_state(case_id, UnitOfWork()).status is CaseStatus.NEEDS_CORRECTION
+            and _suspended(on_stack, state.flow_run_id)
+        ),
+    )
+    folder = on_stack.package("social_insurance_gap")
+    application = json.loads((folder / "application.json").read_text(encoding="utf-8"))
+    submit_correction(
+        case_id,
+        [
+            CorrectedFile(DocumentKind(d["kind"]), d["file"], (folder / d["file"]).read_bytes())
+            for d in application["documents"]
+        ],
+        UnitOfWork(),
+    )
+    wait_until(
+        "the second round of checks",
+        lambda: (now := read_case_state(case_id, UnitOfWork())).check_round == 2 and not now.needs_assessment,
+    )
+    after = read_case_state(case_id, UnitOfWork())
+    assert after.flow_run_id == state.flow_run_id  # the run that waited read it, no new run
+    assert after.awaits_review  # the same facts: back to a person, with the new documents
+
+
 def _resume_by_hand(stack: Stack, flow_run_id: str) -> None:
     from uuid import UUID
 
