@@ -41,6 +41,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from effects_ledger import effects_not_once, files_in
 from netns import Host, TcpForwarder, require_netns, run_in, second_host, stop
 from pgdatabase import PG_ADMIN_DSN, fresh_database
 from stackfixture import TODAY, Stack, free_port, wait_until
@@ -466,57 +467,17 @@ def wait_settled(hosts: TwoHosts, case_ids: list[str], *, logs: tuple[str, ...] 
     )
 
 
-def _files(folder: Path | None, pattern: str = "*") -> list[Path]:
-    if folder is None or not folder.exists():
-        return []
-    return [p for p in folder.rglob(pattern) if p.is_file() and not p.name.startswith(".")]
-
-
 def effects_twice(hosts: TwoHosts, case_ids: list[str]) -> list[str]:
-    """Every effect of these cases happened once (empty list), or what happened twice or not at all.
-
-    The case DB's ledger (a notification row per SMS, a card row per card, a side-effect row per
-    print or label: unique keys) against the outside world's folders, on both hosts.
-    """
-    from sqlmodel import select
-
-    from models.tables import CardIssue, Notification, SideEffect
-
-    problems: list[str] = []
+    """Every effect of these cases happened once on either host (empty list), or what did not."""
     settings = get_settings()
-    cases = set(case_ids)
-    with UnitOfWork() as uow:
-        notes = [n for n in uow.session.exec(select(Notification)) if n.case_id in cases]
-        cards = [c for c in uow.session.exec(select(CardIssue)) if c.case_id in cases]
-        effects = [e for e in uow.session.exec(select(SideEffect)) if e.case_id in cases]
-    # SMS: one file per notification key, in the shared outbox only; every notification sent.
-    outboxes = [settings.sms_outbox, hosts.second_data_dir / "sms-outbox"]
-    sent_keys: Counter[str] = Counter()
-    for outbox in outboxes:
-        for path in _files(outbox, "*.json"):
-            key = json.loads(path.read_text(encoding="utf-8"))["key"]
-            if key.split(":")[1] in cases:
-                sent_keys[key] += 1
-    problems += [f"SMS {key} sent {n} times" for key, n in sent_keys.items() if n > 1]
-    problems += [f"SMS {n.key} is {n.state}" for n in notes if n.state != "sent"]
-    problems += [f"SMS {n.key} has no outbox file" for n in notes if n.key not in sent_keys]
-    problems += [f"SMS file {k} has no notification row" for k in set(sent_keys) - {n.key for n in notes}]
-    # Cards: one PDF per card number across the spools; none printed without its row.
-    spooled: Counter[str] = Counter()
-    for spool in (settings.print_spool, hosts.second_data_dir / "print-spool"):
-        spooled.update(p.stem for p in _files(spool, "*.pdf") if p.parent == spool)
-    numbers = {c.card_no for c in cards}
-    problems += [f"card {no} spooled {n} times" for no, n in spooled.items() if n > 1 and no in numbers]
-    problems += [
-        f"card {c.card_no} spooled but not in the spool"
-        for c in cards
-        if c.spooled_at and not spooled[c.card_no]
-    ]
-    # Effects: none left half done by a dead writer once the runs are quiet.
-    problems += [f"effect {e.key} left {e.state}" for e in effects if e.state != "done"]
+    problems = effects_not_once(
+        case_ids,
+        outboxes=[settings.sms_outbox, hosts.second_data_dir / "sms-outbox"],
+        spools=[settings.print_spool, hosts.second_data_dir / "print-spool"],
+    )
     # The second host wrote nothing of the outside world into its own folder.
     for local in ("print-spool", "mail", "sms-outbox"):
-        stray = _files(hosts.second_data_dir / local)
+        stray = files_in(hosts.second_data_dir / local)
         if stray:
             problems.append(f"the second host wrote {len(stray)} file(s) to its own {local}/")
     return problems
