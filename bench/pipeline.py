@@ -1025,8 +1025,10 @@ def print_sections(console: Any, parts: list[Section]) -> None:
             console.print(part.note, style="dim")
 
 
-def markdown(parts: list[Section], command: str) -> str:
-    lines = ["# Case pipeline on the local stack (bench/pipeline.py)", "", f"`{command}`", ""]
+def markdown(
+    parts: list[Section], command: str, title: str = "Case pipeline on the local stack (bench/pipeline.py)"
+) -> str:
+    lines = [f"# {title}", "", f"`{command}`", ""]
     for part in parts:
         lines += [f"## {part.title}", ""]
         headers = part.headers if part.title != "machine" else ["", ""]
