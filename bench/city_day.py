@@ -71,9 +71,11 @@ from pipeline import (  # noqa: E402
     free_port,
     machine,
     markdown,
+    own_prefect_client,
     package_folders,
     prepare_data_dir,
     print_sections,
+    stop_cleanly_on_sigterm,
     wait_until_quiet,
 )
 
@@ -806,9 +808,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix=f"rongju-bench-{args.mode}-"))
-    os.environ.setdefault("PREFECT_HOME", str(work / "bench-prefect-home"))
-    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    own_prefect_client(work)
+    stop_cleanly_on_sigterm()
     from rich.console import Console
 
     from samplecity.city import generate_city
@@ -826,7 +827,7 @@ def main(argv: list[str] | None = None) -> int:
         generate_city(
             city,
             residents=args.residents,
-            cases=args.cases,
+            cases=args.cases + fixed,
             seed=SEED,
             today=TODAY,
             workers=os.cpu_count() or 1,

@@ -42,6 +42,7 @@ import itertools
 import os
 import platform
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -1083,13 +1084,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="rongju-bench-pipeline-"))
-    # This process's own Prefect client keeps its profile and cache here, not in ~/.prefect.
+def stop_cleanly_on_sigterm() -> None:
+    """`timeout` or `kill` ends the bench through its cleanup (the stack stopped, the databases
+    dropped) instead of leaving a whole stack running: SIGTERM becomes SystemExit."""
+
+    def _exit(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
+
+
+def own_prefect_client(work: Path) -> None:
+    """This process's own Prefect client keeps its profile and cache under `work`, not in
+    ~/.prefect; no analytics; warnings only (the stack's processes log to their own files)."""
     os.environ.setdefault("PREFECT_HOME", str(work / "bench-prefect-home"))
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="rongju-bench-pipeline-"))
+    own_prefect_client(work)
+    stop_cleanly_on_sigterm()
     from rich.console import Console
 
     from samplecity.city import generate_city
