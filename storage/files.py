@@ -7,6 +7,7 @@ import errno
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 # Reads go in pieces of this size, so a cap stops the read after at most this much past it.
@@ -82,3 +83,22 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def delete_files_older_than(folder: Path, seconds: float, *, now: float | None = None) -> int:
+    """Delete the regular files anywhere under `folder` last modified more than `seconds` ago; how
+    many. Symlinks are neither followed nor deleted; a file gone meanwhile (another host sweeping
+    the same shared folder) is not an error."""
+    cutoff = (time.time() if now is None else now) - seconds
+    deleted = 0
+    for root, _dirs, files in os.walk(folder):  # os.walk does not descend into symlinked folders
+        for name in files:
+            path = Path(root) / name
+            try:
+                info = path.lstat()
+                if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+                    path.unlink()
+                    deleted += 1
+            except FileNotFoundError:
+                continue
+    return deleted

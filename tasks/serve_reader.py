@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from prefect.task_worker import serve
 from tasks.reader import read_and_check_documents
 
 log = logging.getLogger("rongju.reader")
+
+# How often a reader clears old task-parameter files (every reader on every host does: deleting a
+# file another reader deleted first is harmless).
+SWEEP_SECONDS = 3600.0
 
 
 def warm_up() -> float:
@@ -35,6 +40,34 @@ def warm_up() -> float:
     return time.monotonic() - started
 
 
+def sweep_task_parameters() -> int:
+    """Delete the readers' task-parameter files older than Prefect's own retention; how many.
+
+    Prefect writes one small file per reading (the case id, the run context) to a folder every host
+    shares and never deletes it (~22 KB per case, bench/city_day.py). A file is read once, when a
+    reader takes the reading; after RONGJU_PREFECT_RETENTION_DAYS the task run it belongs to is
+    gone from Prefect as well.
+    """
+    from config.settings import get_settings
+    from services.stack import task_parameters_dir
+    from storage.files import delete_files_older_than
+
+    settings = get_settings()
+    return delete_files_older_than(task_parameters_dir(settings), settings.prefect_retention_days * 86400)
+
+
+def _keep_sweeping(stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            deleted = sweep_task_parameters()
+        except OSError as exc:  # a shared folder briefly unreachable: try again next time
+            log.warning("task-parameter sweep failed: %s", exc)
+        else:
+            if deleted:
+                log.info("deleted %d task-parameter files past the retention", deleted)
+        stop.wait(SWEEP_SECONDS)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # A flow run hands over its run context with the task (Prefect pickles it with the parameters);
@@ -43,6 +76,7 @@ def main() -> None:
     sys.path.append(str(Path(__file__).resolve().parent.parent / "flows"))
     seconds = warm_up()
     log.info("document reader ready: OCR engines loaded in %.1f s", seconds)
+    threading.Thread(target=_keep_sweeping, args=(threading.Event(),), name="sweep", daemon=True).start()
     # One case at a time: a reader is one core's worth of OCR; more cases at once would only
     # share that core (run more readers instead).
     serve(read_and_check_documents, limit=1)
