@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from services.assessment import assess_case
 from services.documents import read_case_documents
-from services.processing import CaseState, record_assessment
+from services.processing import record_assessment
 from storage.db import UnitOfWork
 
 
@@ -22,19 +22,17 @@ class ReadAndChecked:
     outcome: str
     reasons: list[str]
     station_id: str | None
-    state: CaseState
 
 
 def read_and_check_case(case_id: str, uow: UnitOfWork) -> ReadAndChecked:
     """Read, check and record one case (the outcome is recorded once, however often this runs)."""
     documents = read_case_documents(case_id, uow)
     assessment = assess_case(case_id, uow, facts=documents.facts, document_outcomes=documents.outcomes)
-    state = record_assessment(case_id, assessment, uow)
+    record_assessment(case_id, assessment, uow)
     return ReadAndChecked(
         files=documents.files,
         problems=len(documents.problems),
         outcome=assessment.decision.outcome,
         reasons=[reason.value for reason in assessment.decision.reasons],
         station_id=assessment.routing.station_id,
-        state=state,
     )
