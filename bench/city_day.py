@@ -146,6 +146,7 @@ class Sizes:
     documents_bytes: int  # the document store: uploaded files by content hash
     task_parameters_bytes: int  # Prefect's background-task parameter files (case ids)
     prefect_rows: dict[str, int]
+    prefect_tables: dict[str, int]  # table -> bytes
     case_tables: dict[str, int]  # table -> bytes
 
 
@@ -177,7 +178,7 @@ def sizes(stack: PgStack) -> Sizes:
     from config.settings import get_settings
     from services.stack import task_parameters_dir
 
-    prefect_total, _, prefect_rows = _database(stack.prefect_dsn, PREFECT_TABLES)
+    prefect_total, prefect_tables, prefect_rows = _database(stack.prefect_dsn, PREFECT_TABLES)
     case_total, case_tables, _ = _database(stack.case_dsn, None)
     document_dir = get_settings().document_dir
     assert document_dir is not None
@@ -188,6 +189,7 @@ def sizes(stack: PgStack) -> Sizes:
         documents_bytes=_folder_bytes(document_dir) - _folder_bytes(parameters),
         task_parameters_bytes=_folder_bytes(parameters),
         prefect_rows=prefect_rows,
+        prefect_tables=prefect_tables,
         case_tables=case_tables,
     )
 
@@ -387,15 +389,15 @@ def batch_sections(
         ]
         for table in PREFECT_TABLES
     ]
-    biggest = sorted(last.case_tables.items(), key=lambda item: -item[1])[:6]
-    growth += [
-        [
-            f"case DB table {name}",
-            f"{(size - before.case_tables.get(name, 0)) / total * 1000 / MB:.2f} MB",
-            "per 1,000 cases",
+    for what, tables, earlier in (
+        ("Prefect", last.prefect_tables, before.prefect_tables),
+        ("case DB", last.case_tables, before.case_tables),
+    ):
+        grown = sorted(((size - earlier.get(name, 0), name) for name, size in tables.items()), reverse=True)
+        growth += [
+            [f"{what} table {name}", f"{size / total * 1000 / MB:.2f} MB", "per 1,000 cases"]
+            for size, name in grown[:6]
         ]
-        for name, size in biggest
-    ]
     return [per_wave, Section("growth over the whole batch", ["measure", "value", ""], growth)]
 
 
@@ -414,7 +416,8 @@ class CaseDay:
     seen: dict[str, float] = field(default_factory=dict)  # status -> first seen
     checked: list[float] = field(default_factory=list)  # automated outcome seen, per round
     awaiting_review_since: float | None = None
-    review_asked: float | None = None  # our submit_review call
+    review_asked: float | None = None  # our latest submit_review call
+    first_answer: float | None = None  # our first submit_review call (the SLA's)
     answered_attempts: int = -1  # the case's review attempts when we answered
     decided: float | None = None  # status left 审核中 after our call
     corrected: float | None = None  # our submit_correction call
@@ -501,7 +504,11 @@ class Day:
             if case.awaiting_review_since is None:
                 case.awaiting_review_since = now
             if case.review_asked is not None and state.review_attempts > case.answered_attempts:
-                self.refusals[refusal_of(case.case_id)] += 1  # the flow refused our answer: answer again
+                # Our answer was taken and the case waits again: the flow refused it (say why), or
+                # it was accepted and this is the next round (after the correction we asked for).
+                why = refusal_of(case.case_id)
+                if why != "accepted":
+                    self.refusals[why] += 1
                 case.review_asked = None
         elif case.review_asked is not None and case.decided is None:
             case.decided = now
@@ -568,6 +575,7 @@ class Day:
             return
         self.last_step[reviewer] = step
         case.review_asked = self.now()
+        case.first_answer = case.first_answer or case.review_asked
         case.answered_attempts = state.review_attempts
         self.acts["review: ask for correction" if ask_correction else "review: approve"] += 1
 
@@ -708,9 +716,9 @@ def sla_section(day: Day, minutes: float) -> Section:
             "待审核 → 审核员提交 waiting → reviewer answers",
             "person",
             c.awaiting_review_since,
-            c.review_asked,
+            c.first_answer,
         )
-        add("审核员提交 → 决定生效 answer → decision recorded", "system", c.review_asked, c.decided)
+        add("审核员提交 → 决定生效 answer → decision recorded", "system", c.first_answer, c.decided)
         add(
             "补正上传 → 再次核验完成 correction → checked again",
             "system",
