@@ -85,11 +85,11 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         os.close(directory)
 
 
-def delete_files_older_than(folder: Path, seconds: float, *, now: float | None = None) -> int:
+def delete_files_older_than(folder: Path, seconds: float) -> int:
     """Delete the regular files anywhere under `folder` last modified more than `seconds` ago; how
     many. Symlinks are neither followed nor deleted; a file gone meanwhile (another host sweeping
     the same shared folder) is not an error."""
-    cutoff = (time.time() if now is None else now) - seconds
+    cutoff = time.time() - seconds
     deleted = 0
     for root, _dirs, files in os.walk(folder):  # os.walk does not descend into symlinked folders
         for name in files:

@@ -56,8 +56,8 @@ def sweep_task_parameters() -> int:
     return delete_files_older_than(task_parameters_dir(settings), settings.prefect_retention_days * 86400)
 
 
-def _keep_sweeping(stop: threading.Event) -> None:
-    while not stop.is_set():
+def _keep_sweeping() -> None:
+    while True:
         try:
             deleted = sweep_task_parameters()
         except OSError as exc:  # a shared folder briefly unreachable: try again next time
@@ -65,7 +65,7 @@ def _keep_sweeping(stop: threading.Event) -> None:
         else:
             if deleted:
                 log.info("deleted %d task-parameter files past the retention", deleted)
-        stop.wait(SWEEP_SECONDS)
+        time.sleep(SWEEP_SECONDS)
 
 
 def main() -> None:
@@ -76,7 +76,7 @@ def main() -> None:
     sys.path.append(str(Path(__file__).resolve().parent.parent / "flows"))
     seconds = warm_up()
     log.info("document reader ready: OCR engines loaded in %.1f s", seconds)
-    threading.Thread(target=_keep_sweeping, args=(threading.Event(),), name="sweep", daemon=True).start()
+    threading.Thread(target=_keep_sweeping, name="sweep", daemon=True).start()
     # One case at a time: a reader is one core's worth of OCR; more cases at once would only
     # share that core (run more readers instead).
     serve(read_and_check_documents, limit=1)
