@@ -39,9 +39,7 @@ import argparse
 import contextlib
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -65,17 +63,16 @@ from pipeline import (  # noqa: E402
     ProcessWatch,
     Section,
     base_env,
+    bench_workspace,
     cpu_between,
     environment,
     flow_run_states,
     free_port,
     machine,
     markdown,
-    own_prefect_client,
     package_folders,
     prepare_data_dir,
     print_sections,
-    stop_cleanly_on_sigterm,
     wait_until_quiet,
 )
 
@@ -425,9 +422,12 @@ class CaseDay:
     handover_confirmed: float | None = None
     step_since: dict[str, float] = field(default_factory=dict)  # production step -> first seen
     delays: dict[str, float] = field(default_factory=dict)  # the people's think time per act
-    status: str | None = None  # as last observed
     state: Any = None  # services.processing.CaseState, as last observed
     step: Any = None  # services.production.NextStep, as last observed
+
+    @property
+    def status(self) -> str | None:
+        return self.state.status.value if self.state is not None else None
 
 
 FINAL = {"done", "rejected"}
@@ -484,7 +484,7 @@ class Day:
                 else:
                     case.case_id, case.run_id = submitted
                     case.seen["submitted"] = self.now()
-            if case.case_id is not None:
+            if case.case_id is not None and case.status not in FINAL:  # a final case stays final
                 self.observe(case)
                 self.act(case)
 
@@ -514,7 +514,7 @@ class Day:
             case.decided = now
         step = production.next_step(case.case_id, UnitOfWork())
         case.step_since.setdefault(step.value, now)
-        case.status, case.state, case.step = state.status.value, state, step
+        case.state, case.step = state, step
 
     def due(self, case: CaseDay, act: str, since: float | None, low: float, high: float) -> bool:
         """Has the person for `act` thought long enough (a random low..high s, drawn once per case)?"""
@@ -815,17 +815,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix=f"rongju-bench-{args.mode}-"))
-    own_prefect_client(work)
-    stop_cleanly_on_sigterm()
-    from rich.console import Console
+    with bench_workspace(f"rongju-bench-{args.mode}-", keep=args.keep) as (work, console):
+        from samplecity.city import generate_city
+        from samplecity.scenarios import FIXED_AFTER_CYCLE, REASON_CYCLE
 
-    from samplecity.city import generate_city
-    from samplecity.scenarios import FIXED_AFTER_CYCLE, REASON_CYCLE
-
-    console = Console(width=None if sys.stdout.isatty() else 220)
-    machine_rows = machine()
-    try:
+        machine_rows = machine()
         city = work / "city"
         console.print(f"sample city: {args.cases} cases, {args.residents} residents (seed {SEED})…")
         # The sample city's first cases walk through every reason code and a fixed set of shapes; a
@@ -889,11 +883,6 @@ def main(argv: list[str] | None = None) -> int:
             args.markdown.write_text(markdown(parts, command, title), encoding="utf-8")
             console.print(f"written {args.markdown}")
         return 0
-    finally:
-        if args.keep:
-            console.print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

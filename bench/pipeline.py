@@ -1084,37 +1084,42 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def stop_cleanly_on_sigterm() -> None:
-    """`timeout` or `kill` ends the bench through its cleanup (the stack stopped, the databases
-    dropped) instead of leaving a whole stack running: SIGTERM becomes SystemExit."""
+@contextlib.contextmanager
+def bench_workspace(prefix: str, *, keep: bool) -> Iterator[tuple[Path, Any]]:
+    """A temporary folder and a console for one bench run, removed after (unless `keep`).
+
+    This process's own Prefect client keeps its profile and cache in the folder, not in ~/.prefect,
+    sends no analytics and logs warnings only (the stack's processes log to their own files).
+    SIGTERM (`timeout`, `kill`) becomes SystemExit, so the bench ends through its cleanup — the
+    stack stopped, the databases dropped — instead of leaving a whole stack running.
+    """
+    from rich.console import Console
 
     def _exit(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, _exit)
-
-
-def own_prefect_client(work: Path) -> None:
-    """This process's own Prefect client keeps its profile and cache under `work`, not in
-    ~/.prefect; no analytics; warnings only (the stack's processes log to their own files)."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ.setdefault("PREFECT_HOME", str(work / "bench-prefect-home"))
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Wide tables stay readable when the output goes to a file or a pipe.
+    console = Console(width=None if sys.stdout.isatty() else 220)
+    try:
+        yield work, console
+    finally:
+        if keep:
+            console.print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="rongju-bench-pipeline-"))
-    own_prefect_client(work)
-    stop_cleanly_on_sigterm()
-    from rich.console import Console
+    with bench_workspace("rongju-bench-pipeline-", keep=args.keep) as (work, console):
+        from samplecity.city import generate_city
 
-    from samplecity.city import generate_city
-
-    # Wide tables stay readable when the output goes to a file or a pipe.
-    console = Console(width=None if sys.stdout.isatty() else 220)
-    machine_rows = machine()
-    try:
+        machine_rows = machine()
         city = work / "city"
         console.print(f"sample city: {args.cases} cases, {args.residents} residents (seed {SEED})…")
         generate_city(
@@ -1157,11 +1162,6 @@ def main(argv: list[str] | None = None) -> int:
             args.markdown.write_text(markdown(parts, command), encoding="utf-8")
             console.print(f"written {args.markdown}")
         return 0
-    finally:
-        if args.keep:
-            console.print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
